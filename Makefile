@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# egm-core: the one entry point.  `make help` lists the targets.
+#
+# Large and slow things (the unpacked kernel tree, build directories, test
+# results) live under EGM_CACHE, outside the repository.
+
+EGM_CACHE ?= $(HOME)/.cache/egm
+# KUnit configuration for `make kunit`: um, x86_64, arm64 or arm64-64k.
+KUNIT_ARCH ?= um
+# Configurations `make check` runs KUnit under.
+KUNIT_ARCHS ?= um x86_64
+# Kernel build the out-of-tree `make modules` builds against.
+KDIR ?=
+# Parallel jobs for kernel builds.
+JOBS ?= $(shell nproc)
+
+export EGM_CACHE
+export EGM_JOBS := $(JOBS)
+S := scripts/egm
+
+.PHONY: all help setup prepare kunit kunit-all kernel static modules check \
+	summary clean-results
+
+all: check
+
+help:
+	@echo 'egm-core targets:'
+	@echo '  make check        everything below that tests: kunit-all, static, modules'
+	@echo '  make kunit        KUnit under KUNIT_ARCH=$(KUNIT_ARCH) (um x86_64 arm64 arm64-64k)'
+	@echo '  make kunit-all    KUnit under each of KUNIT_ARCHS=$(KUNIT_ARCHS)'
+	@echo '  make static       sparse, W=1, coccicheck, checkpatch --strict, kernel-doc'
+	@echo '  make modules      out-of-tree build (M=) against KDIR (default: our x86_64 kernel)'
+	@echo '  make kernel       configure and build the x86_64 kernel with egm-core'
+	@echo '  make setup        install Debian packages, unpack the kernel into EGM_CACHE'
+	@echo '  make prepare      lay our files over the kernel tree and apply patches/'
+	@echo 'EGM_CACHE=$(EGM_CACHE)'
+
+setup:
+	@$(S)/setup.sh
+
+prepare: setup
+	@$(S)/prepare-tree.sh
+
+kunit: prepare
+	@$(S)/kunit.sh $(KUNIT_ARCH)
+
+# Runs every configuration even when one fails, then fails if any did.
+kunit-all: prepare
+	@rc=0; for a in $(KUNIT_ARCHS); do $(S)/kunit.sh $$a || rc=1; done; exit $$rc
+
+kernel: prepare
+	@$(S)/kernel.sh x86_64
+
+static: prepare
+	@$(S)/static.sh
+
+modules: kernel
+	@$(S)/oot.sh $(KDIR)
+
+clean-results:
+	@rm -rf $(EGM_CACHE)/results
+
+# The README's test command.  Each part records its counts; the summary
+# prints them and fails when anything failed.
+check: prepare clean-results
+	@rc=0; \
+	$(MAKE) --no-print-directory kunit-all || rc=1; \
+	$(MAKE) --no-print-directory static || rc=1; \
+	$(MAKE) --no-print-directory modules || { rc=1; \
+		mkdir -p $(EGM_CACHE)/results; \
+		echo "0 1 0 modules" > $(EGM_CACHE)/results/modules; }; \
+	$(S)/summary.sh || rc=1; \
+	exit $$rc
+
+summary:
+	@$(S)/summary.sh

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * egm-core: shared management of Extended GPU Memory (EGM) regions.
+ *
+ * An EGM region is a range of system memory that firmware hides from the
+ * host kernel (no struct page) and hands to a VM.  There is one region per
+ * CPU socket, identified by its ACPI proximity domain (PXM), and every GPU
+ * driver on that socket discovers the same region.  Those drivers are the
+ * "parents": each one calls egm_register_region() and gets back its own
+ * attachment; the first one creates the region, later ones join it, and the
+ * region lives until the last attachment is dropped with
+ * egm_unregister_region() (and, once frontends exist, until the last open
+ * file or mapping of it is gone).
+ *
+ * Parents never touch struct egm_region directly: they use the accessors
+ * below.  All exports live in the EGM_CORE symbol namespace; a user adds
+ * MODULE_IMPORT_NS(EGM_CORE).
+ */
+#ifndef _LINUX_EGM_CORE_H
+#define _LINUX_EGM_CORE_H
+
+#include <linux/types.h>
+
+struct device;
+struct egm_region;
+struct egm_attachment;
+
+/**
+ * EGM_PXM_MAX - number of proximity domains egm-core accepts
+ *
+ * Matches the size of the kernel's ACPI PXM-to-node table
+ * (MAX_PXM_DOMAINS); a PXM at or above it is refused with -EINVAL.
+ */
+#define EGM_PXM_MAX	256
+
+/**
+ * struct egm_region_desc - what a parent knows about its socket's EGM region
+ * @base: system physical address of the first byte; PAGE_SIZE aligned
+ * @size: length in bytes; non-zero and PAGE_SIZE aligned
+ * @pxm: ACPI proximity domain of the region's memory (not a NUMA node id)
+ *
+ * Every parent of one PXM must describe the same @base and @size.
+ * Further fields (the firmware's retired-page table) are appended here;
+ * callers must zero-initialise the structure so that unused fields read 0.
+ */
+struct egm_region_desc {
+	phys_addr_t base;
+	u64 size;
+	u32 pxm;
+};
+
+struct egm_attachment *egm_register_region(struct device *parent,
+					   const struct egm_region_desc *desc);
+void egm_unregister_region(struct egm_attachment *attachment);
+
+struct egm_region *egm_attachment_region(const struct egm_attachment *attachment);
+
+struct egm_region *egm_region_get_by_pxm(u32 pxm);
+void egm_region_put(struct egm_region *region);
+
+u32 egm_region_pxm(const struct egm_region *region);
+int egm_region_node(const struct egm_region *region);
+phys_addr_t egm_region_base(const struct egm_region *region);
+u64 egm_region_size(const struct egm_region *region);
+int egm_region_for_each_parent(struct egm_region *region,
+			       int (*fn)(struct device *parent, void *data),
+			       void *data);
+
+#endif /* _LINUX_EGM_CORE_H */

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * egm-core region registry: one struct egm_region per ACPI proximity domain,
+ * created by the first parent that registers it and shared by every later
+ * one.
+ *
+ * Concurrency model
+ * -----------------
+ * egm_registry_lock (a mutex) guards:
+ *   - egm_regions, the xarray that maps a PXM to its live region;
+ *   - each region's attachment list and attachment count;
+ *   - the get-or-create decision and the retirement of a region.
+ * Registration and unregistration sleep (allocation, request_mem_region())
+ * and are rare, so one mutex for the whole registry is enough.  The xarray's
+ * internal spinlock only protects the tree itself.
+ *
+ * A region's memory (and its claim on the physical range) is governed by
+ * egm_region::ref.  The registry owns one reference from creation until the
+ * last attachment is dropped; egm_region_get_by_pxm() hands out further
+ * references under egm_registry_lock, so a lookup can never race with the
+ * region being freed.  The range stays claimed until the last reference is
+ * put: a parent that re-registers the PXM before then gets -EBUSY from
+ * request_mem_region() instead of two objects owning one range.
+ *
+ * Module lifetime: every holder of a region reference runs in a module that
+ * imports EGM_CORE symbols (or, for open files, is pinned by the file's
+ * f_op->owner), so egm_core.ko cannot be unloaded while a region exists.
+ */
+#define pr_fmt(fmt) "egm_core: " fmt
+
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/numa.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <kunit/visibility.h>
+
+#ifdef CONFIG_ACPI_NUMA
+#include <acpi/acpi_numa.h>
+#endif
+
+#include "egm_compat.h"
+#include "egm_internal.h"
+
+DEFINE_MUTEX(egm_registry_lock);
+
+/* PXM -> struct egm_region with nr_attachments > 0; see egm_registry_lock. */
+static DEFINE_XARRAY(egm_regions);
+
+/* Regions allocated and not yet freed; read by KUnit to prove no leak. */
+static atomic_t egm_live_regions = ATOMIC_INIT(0);
+
+int egm_nr_live_regions(void)
+{
+	return atomic_read(&egm_live_regions);
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_nr_live_regions);
+
+/*
+ * Without ACPI NUMA the kernel has no PXM table: the region gets
+ * NUMA_NO_NODE, and node-local placement (allocations, scrub workers)
+ * falls back to "anywhere".
+ */
+static int egm_pxm_to_node(u32 pxm)
+{
+#ifdef CONFIG_ACPI_NUMA
+	return pxm_to_node(pxm);
+#else
+	return NUMA_NO_NODE;
+#endif
+}
+
+static phys_addr_t egm_desc_last(const struct egm_region_desc *desc)
+{
+	return desc->base + desc->size - 1;
+}
+
+/* Checks that need no registry state. */
+static int egm_desc_validate(struct device *parent,
+			     const struct egm_region_desc *desc)
+{
+	phys_addr_t last;
+
+	if (!parent) {
+		pr_err("register: no parent device\n");
+		return -EINVAL;
+	}
+	if (!desc) {
+		dev_err(parent, "EGM: register: no region description\n");
+		return -EINVAL;
+	}
+	if (desc->pxm >= EGM_PXM_MAX) {
+		dev_err(parent, "EGM: PXM %u out of range (max %u)\n",
+			desc->pxm, EGM_PXM_MAX - 1);
+		return -EINVAL;
+	}
+	if (!desc->size) {
+		dev_err(parent, "EGM PXM %u: region size is zero\n", desc->pxm);
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(desc->base) || !PAGE_ALIGNED(desc->size)) {
+		dev_err(parent,
+			"EGM PXM %u: base %pa size %#llx not aligned to %lu bytes\n",
+			desc->pxm, &desc->base, desc->size, PAGE_SIZE);
+		return -EINVAL;
+	}
+	/* desc->size - 1 cannot wrap: size is non-zero here. */
+	if (check_add_overflow(desc->base, desc->size - 1, &last)) {
+		dev_err(parent,
+			"EGM PXM %u: base %pa + size %#llx overflows the physical address space\n",
+			desc->pxm, &desc->base, desc->size);
+		return -EOVERFLOW;
+	}
+	if (region_intersects(desc->base, desc->size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		dev_err(parent,
+			"EGM PXM %u: [%pa-%pa] overlaps System RAM; EGM memory must be hidden from the kernel\n",
+			desc->pxm, &desc->base, &last);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A parent joining an existing region must describe it identically. */
+static int egm_region_check_join(struct egm_region *region,
+				 struct device *parent,
+				 const struct egm_region_desc *desc)
+{
+	struct egm_attachment *att, *first;
+	phys_addr_t last = egm_desc_last(desc);
+	phys_addr_t region_last = region->base + region->size - 1;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	list_for_each_entry(att, &region->attachments, node) {
+		if (att->parent == parent) {
+			dev_err(parent, "EGM PXM %u: already registered by this device\n",
+				region->pxm);
+			return -EEXIST;
+		}
+	}
+
+	if (desc->base == region->base && desc->size == region->size)
+		return 0;
+
+	first = list_first_entry(&region->attachments, struct egm_attachment, node);
+	dev_err(parent,
+		"EGM PXM %u: [%pa-%pa] from %s conflicts with [%pa-%pa] registered by %s\n",
+		region->pxm, &desc->base, &last, dev_name(parent),
+		&region->base, &region_last, dev_name(first->parent));
+	return -EINVAL;
+}
+
+/* A new region must not overlap the region of another PXM. */
+static int egm_check_overlap(struct device *parent,
+			     const struct egm_region_desc *desc)
+{
+	phys_addr_t last = egm_desc_last(desc);
+	struct egm_region *region;
+	unsigned long pxm;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	xa_for_each(&egm_regions, pxm, region) {
+		phys_addr_t region_last = region->base + region->size - 1;
+
+		if (desc->base > region_last || last < region->base)
+			continue;
+		dev_err(parent,
+			"EGM PXM %u: [%pa-%pa] overlaps [%pa-%pa] of PXM %u\n",
+			desc->pxm, &desc->base, &last, &region->base,
+			&region_last, region->pxm);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
+ * Free a region whose last reference is gone.  Runs under egm_registry_lock
+ * so that releasing the physical range and a new registration of the same
+ * PXM are ordered: a parent that re-registers right after teardown never
+ * sees the old claim.
+ */
+static void egm_region_free(struct egm_region *region)
+{
+	lockdep_assert_held(&egm_registry_lock);
+
+	pr_debug("PXM %u: region freed\n", region->pxm);
+	release_mem_region(region->base, region->size);
+	kfree(region);
+	atomic_dec(&egm_live_regions);
+}
+
+/* kref release for puts made with egm_registry_lock held. */
+static void egm_region_release_locked(struct kref *ref)
+{
+	egm_region_free(container_of(ref, struct egm_region, ref));
+}
+
+/* kref release for kref_put_mutex(): called with the lock, drops it. */
+static void egm_region_release_unlock(struct kref *ref)
+{
+	egm_region_free(container_of(ref, struct egm_region, ref));
+	mutex_unlock(&egm_registry_lock);
+}
+
+static struct egm_region *egm_region_create(struct device *parent,
+					    const struct egm_region_desc *desc)
+{
+	phys_addr_t last = egm_desc_last(desc);
+	struct egm_region *region;
+	int err;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	err = egm_check_overlap(parent, desc);
+	if (err)
+		return ERR_PTR(err);
+
+	region = kzalloc(sizeof(*region), GFP_KERNEL);
+	if (!region)
+		return ERR_PTR(-ENOMEM);
+
+	region->base = desc->base;
+	region->size = desc->size;
+	region->pxm = desc->pxm;
+	region->nid = egm_pxm_to_node(desc->pxm);
+	snprintf(region->name, sizeof(region->name), "egm-pxm%u", desc->pxm);
+	kref_init(&region->ref);
+	INIT_LIST_HEAD(&region->attachments);
+
+	region->res = request_mem_region(desc->base, desc->size, region->name);
+	if (!region->res) {
+		dev_err(parent,
+			"EGM PXM %u: [%pa-%pa] is busy (claimed by another driver or a revoked region still mapped)\n",
+			desc->pxm, &desc->base, &last);
+		err = -EBUSY;
+		goto err_free;
+	}
+
+	err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
+	if (err)
+		goto err_release;
+
+	atomic_inc(&egm_live_regions);
+	dev_info(parent, "EGM PXM %u: region [%pa-%pa] (%llu MiB) on node %d\n",
+		 desc->pxm, &desc->base, &last, desc->size >> 20, region->nid);
+	return region;
+
+err_release:
+	release_mem_region(desc->base, desc->size);
+err_free:
+	kfree(region);
+	return ERR_PTR(err);
+}
+
+/**
+ * egm_register_region() - attach a parent to the EGM region of a PXM
+ * @parent: the parent's device (a GPU, or a sample device); a reference is
+ *	held until egm_unregister_region()
+ * @desc: the region as the parent discovered it
+ *
+ * The first parent of a PXM creates the region and claims its physical
+ * range; later parents must describe the same base and size and join it.
+ *
+ * Context: process context; takes egm_registry_lock.
+ * Return: the parent's attachment, or an ERR_PTR():
+ * -EINVAL for a NULL @parent or @desc, a PXM >= %EGM_PXM_MAX, a zero or
+ * unaligned base or size, a range that overlaps System RAM, or a description
+ * that differs from the one the PXM's region was created with;
+ * -EOVERFLOW when base + size wraps; -EEXIST when @parent is already
+ * attached to that PXM; -EBUSY when the range overlaps another PXM's region
+ * or is claimed by someone else; -ENOMEM.
+ * Every failure is logged and leaves nothing registered.
+ */
+struct egm_attachment *egm_register_region(struct device *parent,
+					   const struct egm_region_desc *desc)
+{
+	struct egm_attachment *att;
+	struct egm_region *region;
+	int err;
+
+	err = egm_desc_validate(parent, desc);
+	if (err)
+		return ERR_PTR(err);
+
+	att = kzalloc(sizeof(*att), GFP_KERNEL);
+	if (!att)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&egm_registry_lock);
+	region = xa_load(&egm_regions, desc->pxm);
+	if (region) {
+		err = egm_region_check_join(region, parent, desc);
+		if (err)
+			goto err_unlock;
+	} else {
+		region = egm_region_create(parent, desc);
+		if (IS_ERR(region)) {
+			err = PTR_ERR(region);
+			goto err_unlock;
+		}
+	}
+
+	att->region = region;
+	att->parent = get_device(parent);
+	list_add_tail(&att->node, &region->attachments);
+	region->nr_attachments++;
+	mutex_unlock(&egm_registry_lock);
+
+	dev_dbg(parent, "EGM PXM %u: attached (%u parents)\n",
+		region->pxm, region->nr_attachments);
+	return att;
+
+err_unlock:
+	mutex_unlock(&egm_registry_lock);
+	kfree(att);
+	return ERR_PTR(err);
+}
+EGM_EXPORT_SYMBOL(egm_register_region);
+
+/**
+ * egm_unregister_region() - drop a parent's attachment
+ * @attachment: what egm_register_region() returned; NULL is ignored
+ *
+ * When the last parent of a region leaves, the region is removed from the
+ * registry and the registry's reference is dropped; the region itself is
+ * freed, and its physical range released, when the last other reference
+ * goes.
+ *
+ * Context: process context; takes egm_registry_lock.
+ */
+void egm_unregister_region(struct egm_attachment *attachment)
+{
+	struct egm_region *region;
+	bool last;
+
+	if (!attachment)
+		return;
+
+	region = attachment->region;
+
+	dev_dbg(attachment->parent, "EGM PXM %u: detaching\n", region->pxm);
+
+	mutex_lock(&egm_registry_lock);
+	list_del(&attachment->node);
+	last = !--region->nr_attachments;
+	if (last) {
+		/* Last parent gone: retire the region, drop the registry's ref. */
+		xa_erase(&egm_regions, region->pxm);
+		kref_put(&region->ref, egm_region_release_locked);
+	}
+	mutex_unlock(&egm_registry_lock);
+
+	put_device(attachment->parent);
+	kfree(attachment);
+}
+EGM_EXPORT_SYMBOL(egm_unregister_region);
+
+/**
+ * egm_attachment_region() - the region an attachment belongs to
+ * @attachment: a live attachment
+ *
+ * Return: the region; valid (without taking a reference) until
+ * egm_unregister_region(@attachment).
+ */
+struct egm_region *egm_attachment_region(const struct egm_attachment *attachment)
+{
+	return attachment->region;
+}
+EGM_EXPORT_SYMBOL(egm_attachment_region);
+
+/**
+ * egm_region_get_by_pxm() - look up the live region of a PXM
+ * @pxm: ACPI proximity domain
+ *
+ * Context: process context; takes egm_registry_lock.
+ * Return: the region with a reference the caller drops with
+ * egm_region_put(), or NULL when no parent has registered @pxm.
+ */
+struct egm_region *egm_region_get_by_pxm(u32 pxm)
+{
+	struct egm_region *region;
+
+	mutex_lock(&egm_registry_lock);
+	region = xa_load(&egm_regions, pxm);
+	if (region)
+		kref_get(&region->ref);
+	mutex_unlock(&egm_registry_lock);
+
+	return region;
+}
+EGM_EXPORT_SYMBOL(egm_region_get_by_pxm);
+
+/**
+ * egm_region_put() - drop a reference to a region
+ * @region: a region from egm_region_get_by_pxm(); NULL is ignored
+ *
+ * Context: process context, without egm_registry_lock held (the last put
+ * takes it to release the region).
+ */
+void egm_region_put(struct egm_region *region)
+{
+	if (region)
+		kref_put_mutex(&region->ref, egm_region_release_unlock,
+			       &egm_registry_lock);
+}
+EGM_EXPORT_SYMBOL(egm_region_put);
+
+/**
+ * egm_region_pxm() - proximity domain of a region
+ * @region: the region
+ *
+ * Return: the ACPI PXM the region was registered with.
+ */
+u32 egm_region_pxm(const struct egm_region *region)
+{
+	return region->pxm;
+}
+EGM_EXPORT_SYMBOL(egm_region_pxm);
+
+/**
+ * egm_region_node() - NUMA node of a region's memory
+ * @region: the region
+ *
+ * Return: the node the PXM maps to, or %NUMA_NO_NODE when the kernel has no
+ * mapping for it (no ACPI NUMA, or a PXM absent from SRAT).
+ */
+int egm_region_node(const struct egm_region *region)
+{
+	return region->nid;
+}
+EGM_EXPORT_SYMBOL(egm_region_node);
+
+/**
+ * egm_region_base() - first physical address of a region
+ * @region: the region
+ *
+ * Return: the base physical address.
+ */
+phys_addr_t egm_region_base(const struct egm_region *region)
+{
+	return region->base;
+}
+EGM_EXPORT_SYMBOL(egm_region_base);
+
+/**
+ * egm_region_size() - length of a region
+ * @region: the region
+ *
+ * Return: the size in bytes.
+ */
+u64 egm_region_size(const struct egm_region *region)
+{
+	return region->size;
+}
+EGM_EXPORT_SYMBOL(egm_region_size);
+
+/**
+ * egm_region_for_each_parent() - call @fn for every parent of a region
+ * @region: the region
+ * @fn: called with each parent device, in registration order; a non-zero
+ *	return value stops the walk
+ * @data: passed to @fn
+ *
+ * Context: process context.  @fn runs under egm_registry_lock and must not
+ * register, unregister or look up regions.
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int egm_region_for_each_parent(struct egm_region *region,
+			       int (*fn)(struct device *parent, void *data),
+			       void *data)
+{
+	struct egm_attachment *att;
+	int ret = 0;
+
+	mutex_lock(&egm_registry_lock);
+	list_for_each_entry(att, &region->attachments, node) {
+		ret = fn(att->parent, data);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&egm_registry_lock);
+
+	return ret;
+}
+EGM_EXPORT_SYMBOL(egm_region_for_each_parent);

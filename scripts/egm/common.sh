@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the egm-core build scripts; sourced, not run.
+#
+# Everything that is large or slow to make lives under EGM_CACHE, outside
+# the repository, so that a second run (or CI on the same machine) reuses it.
+
+set -euo pipefail
+
+EGM_REPO=${EGM_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+EGM_CACHE=${EGM_CACHE:-$HOME/.cache/egm}
+EGM_KVER=${EGM_KVER:-6.12}
+EGM_KSRC=${EGM_KSRC:-$EGM_CACHE/src/linux-source-$EGM_KVER}
+EGM_BUILD=${EGM_BUILD:-$EGM_CACHE/build}
+EGM_RESULTS=${EGM_RESULTS:-$EGM_CACHE/results}
+EGM_JOBS=${EGM_JOBS:-$(nproc)}
+
+# Directories of the repository that mirror the kernel tree and are laid
+# over it.  Only files we wrote live there; upstream files change through
+# patches/.
+EGM_OVERLAY_DIRS="include lib drivers samples Documentation tools"
+
+egm_log() { printf '==> %s\n' "$*"; }
+egm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# egm_record NAME PASSED FAILED SKIPPED: result of one suite, for the summary
+egm_record() {
+	mkdir -p "$EGM_RESULTS"
+	printf '%s %s %s %s\n' "$2" "$3" "$4" "$1" > "$EGM_RESULTS/$1"
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Static checks on egm-core's own files; fails on any finding.
+#
+#   sparse (C=2, warnings as errors) and a W=1 build of lib/egm/,
+#   coccicheck in report mode, checkpatch --strict on our sources and on
+#   patches/, and kernel-doc on our headers and sources.
+. "$(dirname "$0")/common.sh"
+
+cfg=x86_64
+out=$EGM_BUILD/kernel-$cfg
+log=$EGM_RESULTS/static-logs
+mkdir -p "$log"
+findings=0
+checks=0
+
+# result NAME LOGFILE: count the findings a check left in LOGFILE
+result() {
+	local n
+	n=$(grep -c . "$2" || true)
+	checks=$((checks + 1))
+	if [ "$n" -gt 0 ]; then
+		findings=$((findings + 1))
+		printf '  %-12s FAIL (%s lines)\n' "$1" "$n"
+		sed 's/^/    /' "$2" | head -40
+	else
+		printf '  %-12s ok\n' "$1"
+	fi
+}
+
+cd "$EGM_REPO"
+mapfile -t sources < <(git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null ||
+	find include lib drivers samples tools -name '*.[ch]')
+kdirs=$(printf '%s\n' "${sources[@]}" | grep -E '^(lib|drivers|samples)/' |
+	xargs -n1 dirname | sed -E 's@/tests$@@' | sort -u)
+
+# The kernel must be built first: the W=1 pass rebuilds only our objects.
+"$EGM_REPO/scripts/egm/kernel.sh" "$cfg" >/dev/null
+
+egm_log "sparse and W=1 on: $(echo $kdirs)"
+: > "$log/build.log"
+for d in $kdirs; do
+	find "$out/$d" -name '*.o' -delete 2>/dev/null || true
+	make -C "$EGM_KSRC" O="$out" ARCH=x86_64 -j"$EGM_JOBS" W=1 C=2 \
+		CF=-Wsparse-error "$d/" >> "$log/build.log" 2>&1 ||
+		echo "make $d/ failed" >> "$log/build.log"
+done
+grep -E 'warning:|error:|failed' "$log/build.log" > "$log/build.findings" || true
+result "sparse+W=1" "$log/build.findings"
+
+egm_log "coccicheck"
+: > "$log/cocci.findings"
+for d in $kdirs; do
+	make -C "$EGM_KSRC" O="$out" ARCH=x86_64 J="$EGM_JOBS" coccicheck \
+		MODE=report M="$d" > "$log/cocci-$(echo "$d" | tr / _).log" 2>&1 ||
+		echo "coccicheck on $d failed" >> "$log/cocci.findings"
+	grep -E '^[^ ]+\.[ch]:[0-9]+' "$log/cocci-$(echo "$d" | tr / _).log" \
+		>> "$log/cocci.findings" || true
+done
+result coccicheck "$log/cocci.findings"
+
+egm_log "checkpatch --strict"
+cp=("$EGM_KSRC/scripts/checkpatch.pl" --root="$EGM_KSRC" --strict --terse
+    --no-summary --show-types)
+{
+	"${cp[@]}" -f "${sources[@]}" || true
+	for p in patches/*.patch; do
+		[ -e "$p" ] && { "${cp[@]}" "$p" || true; }
+	done
+} > "$log/checkpatch.findings" 2>&1
+result checkpatch "$log/checkpatch.findings"
+
+egm_log "kernel-doc"
+"$EGM_KSRC/scripts/kernel-doc" -none -Wall "${sources[@]}" \
+	> "$log/kernel-doc.findings" 2>&1 || true
+result kernel-doc "$log/kernel-doc.findings"
+
+egm_record static $((checks - findings)) "$findings" 0
+echo "static: $((checks - findings)) passed, $findings failed"
+[ "$findings" = 0 ]
