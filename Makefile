@@ -9,7 +9,7 @@ EGM_CACHE ?= $(HOME)/.cache/egm
 # KUnit configuration for `make kunit`: um, x86_64, arm64 or arm64-64k.
 KUNIT_ARCH ?= um
 # Configurations `make check` runs KUnit under.
-KUNIT_ARCHS ?= um x86_64
+KUNIT_ARCHS ?= um x86_64 arm64 arm64-64k
 # Kernel build the out-of-tree `make modules` builds against.
 KDIR ?=
 # Parallel jobs for kernel builds.

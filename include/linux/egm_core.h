@@ -33,20 +33,33 @@ struct egm_attachment;
  */
 #define EGM_PXM_MAX	256
 
+/* Firmware retires EGM memory in blocks of this size (bytes). */
+#define EGM_FW_RETIRE_SIZE	0x10000
+/* Most entries a firmware retired-page table holds. */
+#define EGM_FW_RETIRED_MAX	4096
+
 /**
  * struct egm_region_desc - what a parent knows about its socket's EGM region
  * @base: system physical address of the first byte; PAGE_SIZE aligned
  * @size: length in bytes; non-zero and PAGE_SIZE aligned
  * @pxm: ACPI proximity domain of the region's memory (not a NUMA node id)
+ * @retired_table_pa: physical address of the firmware's retired-page table
+ *	(ACPI "nvidia,egm-retired-pages-data-base"), or 0 for none: a
+ *	little-endian u64 count, then that many little-endian u64 physical
+ *	addresses, each retiring the %EGM_FW_RETIRE_SIZE block holding it
+ * @retired_table_size: bytes of the table that may be read, or 0 to size
+ *	it from its count (at most %EGM_FW_RETIRED_MAX entries)
  *
- * Every parent of one PXM must describe the same @base and @size.
- * Further fields (the firmware's retired-page table) are appended here;
- * callers must zero-initialise the structure so that unused fields read 0.
+ * Every parent of one PXM must describe the same @base and @size; each may
+ * bring its own retired-page table, and the region's poison is the union.
+ * Callers must zero-initialise the structure so that unused fields read 0.
  */
 struct egm_region_desc {
 	phys_addr_t base;
 	u64 size;
 	u32 pxm;
+	phys_addr_t retired_table_pa;
+	size_t retired_table_size;
 };
 
 struct egm_attachment *egm_register_region(struct device *parent,
@@ -65,5 +78,10 @@ u64 egm_region_size(const struct egm_region *region);
 int egm_region_for_each_parent(struct egm_region *region,
 			       int (*fn)(struct device *parent, void *data),
 			       void *data);
+
+int egm_reset_begin(struct egm_attachment *attachment);
+void egm_reset_end(struct egm_attachment *attachment);
+void egm_revoke_region(struct egm_attachment *attachment);
+int egm_report_poison(struct egm_attachment *attachment, phys_addr_t pa);
 
 #endif /* _LINUX_EGM_CORE_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * egm-core internals shared by the files of lib/egm/ (registry, and the
- * mapping engine and frontends built on it).  Nothing outside lib/egm/
+ * egm-core internals shared by the files of lib/egm/ (registry, mapping
+ * engine, poison, scrub and the frontends).  Nothing outside lib/egm/
  * includes this file: parents use <linux/egm_core.h>.
  */
 #ifndef _EGM_INTERNAL_H
@@ -10,9 +10,18 @@
 #include <linux/egm_core.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/srcu.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "egm_compat.h"
 
 struct device;
+struct file;
+struct inode;
 struct resource;
 
 /*
@@ -22,33 +31,123 @@ struct resource;
  */
 extern struct mutex egm_registry_lock;
 
+/*
+ * egm_srcu: a fault holds a read section from the moment it checks that a
+ * region may be mapped (alive, not in reset, page not poisoned) until its
+ * PFN is in the page table.  Whoever changes one of those conditions calls
+ * synchronize_srcu() before zapping, so no fault can re-insert what the zap
+ * removed.  Defined in access.c.
+ */
+extern struct srcu_struct egm_srcu;
+
+/* Leaf sizes a fault can install, for the statistics. */
+enum egm_leaf {
+	EGM_LEAF_PTE,
+	EGM_LEAF_PMD,
+	EGM_LEAF_PUD,
+	EGM_LEAF_NR,
+};
+
+/**
+ * enum egm_state - what a region's memory holds, and who may have it
+ * @EGM_DIRTY: may hold a previous tenant's data; nobody holds it
+ * @EGM_SCRUBBING: being zeroed (background work, or an opener waiting)
+ * @EGM_CLEAN: zeroed; nobody holds it
+ * @EGM_IN_USE: handed out; open files or mappings hold it
+ *
+ * The only transitions are DIRTY -> SCRUBBING -> CLEAN -> IN_USE -> DIRTY,
+ * and SCRUBBING -> DIRTY when a scrub is stopped or fails.  They happen
+ * under egm_region::state_lock, in scrub.c.
+ */
+enum egm_state {
+	EGM_DIRTY,
+	EGM_SCRUBBING,
+	EGM_CLEAN,
+	EGM_IN_USE,
+};
+
 /**
  * struct egm_region - one EGM region, shared by every parent of its PXM
  * @base: first physical address (immutable)
  * @size: length in bytes (immutable)
+ * @nr_pages: @size in PAGE_SIZE pages (immutable)
  * @pxm: ACPI proximity domain (immutable)
  * @nid: NUMA node of @pxm, or NUMA_NO_NODE (immutable)
  * @res: the claim on [@base, @base + @size) in iomem_resource; released
  *	when @ref drops to zero
  * @name: resource name shown in /proc/iomem, "egm-pxm<N>"
- * @ref: lifetime of this structure and of @res.  The registry holds one
- *	reference while the region has attachments; lookups
- *	(egm_region_get_by_pxm()) and, later, open files and mappings hold
- *	their own.
+ * @ref: lifetime of this structure, its claim and its backing objects.
+ *	The registry holds one reference while the region has attachments;
+ *	lookups, open files, mappings and queued work hold their own.
+ * @rcu: the structure is freed after a grace period, for the lockless
+ *	poison lookup of the GHES notifier
  * @attachments: list of struct egm_attachment, guarded by egm_registry_lock
  * @nr_attachments: length of @attachments, guarded by egm_registry_lock;
  *	the region is in the registry exactly while this is non-zero
+ * @inode: anonymous inode; its i_mapping is the one address_space every
+ *	mapping of the region lives in, so one unmap_mapping_range() zaps all
+ * @file: pseudo file on @inode that egm_region_mmap() installs as vm_file
+ * @access_lock: serialises revoke and reset transitions; guards @resets
+ *	and the attachments' in_reset flags, and writes of @alive
+ * @alive: false once revoked; faults read it under egm_srcu
+ * @resets: number of parents inside a reset; faults read it under egm_srcu
+ * @access_wq: faults waiting for the last reset to end
+ * @poison: one bit per PAGE_SIZE page, set atomically (any context), never
+ *	cleared; freed with the region
+ * @nr_poisoned: number of bits set in @poison
+ * @poison_work: zaps newly poisoned pages out of every mapping
+ * @state_lock: guards @state, @users, @kaddr and @scrub_error
+ * @state: see enum egm_state
+ * @users: open files plus mappings holding the region in EGM_IN_USE
+ * @kaddr: write-back kernel mapping of the whole region, made by the first
+ *	scrub and kept until the region is freed
+ * @state_wq: openers waiting for a scrub to finish
+ * @scrub_work: background scrub, queued when the last user leaves
+ * @scrub_cancel: set by revoke; every scrub of the region stops
+ * @scrub_error: result of the last scrub (0, -EINTR, -ENOMEM, ...)
+ * @faults: faults served, by leaf size
+ * @pfn_space: registration with the kernel's memory-failure handling, on
+ *	kernels that have it (see egm_compat.h)
  */
 struct egm_region {
 	phys_addr_t base;
 	u64 size;
+	unsigned long nr_pages;
 	u32 pxm;
 	int nid;
 	struct resource *res;
 	char name[16];
 	struct kref ref;
+	struct rcu_head rcu;
+
 	struct list_head attachments;
 	unsigned int nr_attachments;
+
+	struct inode *inode;
+	struct file *file;
+
+	struct mutex access_lock;
+	bool alive;
+	unsigned int resets;
+	wait_queue_head_t access_wq;
+
+	unsigned long *poison;
+	atomic_long_t nr_poisoned;
+	struct work_struct poison_work;
+
+	struct mutex state_lock;
+	enum egm_state state;
+	unsigned int users;
+	void *kaddr;
+	wait_queue_head_t state_wq;
+	struct work_struct scrub_work;
+	atomic_t scrub_cancel;
+	int scrub_error;
+
+	atomic64_t faults[EGM_LEAF_NR];
+#ifdef EGM_HAVE_PFN_ADDRESS_SPACE
+	struct pfn_address_space pfn_space;
+#endif
 };
 
 /**
@@ -56,14 +155,73 @@ struct egm_region {
  * @region: the region; valid until egm_unregister_region()
  * @parent: the parent device, with a reference held
  * @node: entry in @region->attachments, guarded by egm_registry_lock
+ * @in_reset: the parent is between egm_reset_begin() and egm_reset_end();
+ *	guarded by @region->access_lock
  */
 struct egm_attachment {
 	struct egm_region *region;
 	struct device *parent;
 	struct list_head node;
+	bool in_reset;
 };
 
-/* Number of regions not yet freed (in the registry or still referenced). */
+/* registry.c */
+void egm_region_get(struct egm_region *region);
 int egm_nr_live_regions(void);
+bool egm_registry_poison_pa(phys_addr_t pa);
+
+/* backing.c: inode, pseudo file and kernel mapping */
+int egm_region_backing_create(struct egm_region *region);
+void egm_region_backing_destroy(struct egm_region *region);
+void *egm_region_kaddr_locked(struct egm_region *region);
+
+/* access.c: liveness, reset, revoke, zap */
+void egm_region_access_init(struct egm_region *region);
+void egm_region_revoke(struct egm_region *region);
+void egm_region_zap(struct egm_region *region, u64 offset, u64 len);
+
+/* poison.c */
+int egm_poison_init(void);
+void egm_poison_exit(void);
+int egm_region_poison_create(struct egm_region *region);
+void egm_region_poison_destroy(struct egm_region *region);
+void egm_region_queue_poison_zap(struct egm_region *region);
+int egm_region_poison_register(struct egm_region *region);
+void egm_region_poison_unregister(struct egm_region *region);
+int egm_poison_load_table(struct egm_region *region, struct device *parent,
+			  phys_addr_t table_pa, size_t table_size);
+int egm_poison_parse_table(struct egm_region *region, struct device *parent,
+			   const void *table, size_t table_size);
+bool egm_region_range_poisoned(struct egm_region *region, pgoff_t first,
+			       unsigned long nr);
+unsigned long egm_region_mark_poison(struct egm_region *region, u64 offset,
+				     u64 len);
+int egm_region_poison_list(struct egm_region *region, u64 *offsets,
+			   u32 max, u32 *total);
+u32 egm_region_poison_granularity(const struct egm_region *region);
+
+/* scrub.c */
+int egm_scrub_init(void);
+void egm_scrub_exit(void);
+void egm_region_scrub_init(struct egm_region *region);
+void egm_region_scrub_stop(struct egm_region *region);
+int egm_region_scrub(struct egm_region *region, bool killable);
+int egm_region_acquire(struct egm_region *region, bool nonblock);
+void egm_region_release(struct egm_region *region);
+void egm_region_get_user(struct egm_region *region);
+void egm_region_put_user(struct egm_region *region);
+void egm_region_kick_scrub(struct egm_region *region);
+enum egm_state egm_region_state(struct egm_region *region);
+
+/* mmap.c: the frontend-neutral mapping entry points */
+int egm_region_mmap(struct egm_region *region, struct vm_area_struct *vma,
+		    unsigned long pgoff_base);
+unsigned long egm_region_get_unmapped_area(struct egm_region *region,
+					   struct file *file,
+					   unsigned long addr,
+					   unsigned long len,
+					   unsigned long pgoff,
+					   unsigned long flags);
+unsigned long egm_region_leaf_size(const struct egm_region *region);
 
 #endif /* _EGM_INTERNAL_H */

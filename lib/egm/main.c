@@ -12,13 +12,23 @@
 
 static int __init egm_core_init(void)
 {
-	return 0;
+	int err;
+
+	err = egm_scrub_init();
+	if (err)
+		return err;
+	err = egm_poison_init();
+	if (err)
+		egm_scrub_exit();
+	return err;
 }
 
 static void __exit egm_core_exit(void)
 {
+	egm_poison_exit();
 	/* Every region holder pins this module; see registry.c. */
 	WARN_ON(egm_nr_live_regions());
+	egm_scrub_exit();
 }
 
 module_init(egm_core_init);

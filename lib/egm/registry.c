@@ -22,9 +22,18 @@
  * put: a parent that re-registers the PXM before then gets -EBUSY from
  * request_mem_region() instead of two objects owning one range.
  *
- * Module lifetime: every holder of a region reference runs in a module that
- * imports EGM_CORE symbols (or, for open files, is pinned by the file's
- * f_op->owner), so egm_core.ko cannot be unloaded while a region exists.
+ * The last parent leaving also revokes the region (access.c) before the
+ * registry's reference is dropped, all under egm_registry_lock: mappings
+ * are zapped and later faults get SIGBUS, but the structure lives on for
+ * as long as an open file or a mapping still refers to it.
+ *
+ * The GHES notifier (poison.c) looks regions up by address in atomic
+ * context: it walks egm_regions under RCU, and egm_region_free() waits for
+ * a grace period before tearing a region down.
+ *
+ * Module lifetime: each region owns a pseudo file (backing.c) that holds a
+ * reference on egm_core.ko until the region is freed, so the module cannot
+ * be unloaded while a region, or a mapping of one, exists.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
@@ -178,6 +187,33 @@ static int egm_check_overlap(struct device *parent,
 	return 0;
 }
 
+/* Undo egm_region_setup(); safe on a partly set up region. */
+static void egm_region_teardown(struct egm_region *region)
+{
+	egm_region_poison_unregister(region);
+	if (region->poison)
+		egm_region_poison_destroy(region);
+	egm_region_backing_destroy(region);
+}
+
+/* Everything but the claim and the registry entry. */
+static int egm_region_setup(struct egm_region *region)
+{
+	int err;
+
+	egm_region_access_init(region);
+	egm_region_scrub_init(region);
+
+	err = egm_region_poison_create(region);
+	if (!err)
+		err = egm_region_backing_create(region);
+	if (!err)
+		err = egm_region_poison_register(region);
+	if (err)
+		egm_region_teardown(region);
+	return err;
+}
+
 /*
  * Free a region whose last reference is gone.  Runs under egm_registry_lock
  * so that releasing the physical range and a new registration of the same
@@ -189,6 +225,9 @@ static void egm_region_free(struct egm_region *region)
 	lockdep_assert_held(&egm_registry_lock);
 
 	pr_debug("PXM %u: region freed\n", region->pxm);
+	/* It left egm_regions already; let GHES readers of it finish. */
+	synchronize_rcu();
+	egm_region_teardown(region);
 	release_mem_region(region->base, region->size);
 	kfree(region);
 	atomic_dec(&egm_live_regions);
@@ -226,6 +265,7 @@ static struct egm_region *egm_region_create(struct device *parent,
 
 	region->base = desc->base;
 	region->size = desc->size;
+	region->nr_pages = desc->size >> PAGE_SHIFT;
 	region->pxm = desc->pxm;
 	region->nid = egm_pxm_to_node(desc->pxm);
 	snprintf(region->name, sizeof(region->name), "egm-pxm%u", desc->pxm);
@@ -241,15 +281,21 @@ static struct egm_region *egm_region_create(struct device *parent,
 		goto err_free;
 	}
 
-	err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
+	err = egm_region_setup(region);
 	if (err)
 		goto err_release;
+
+	err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
+	if (err)
+		goto err_teardown;
 
 	atomic_inc(&egm_live_regions);
 	dev_info(parent, "EGM PXM %u: region [%pa-%pa] (%llu MiB) on node %d\n",
 		 desc->pxm, &desc->base, &last, desc->size >> 20, region->nid);
 	return region;
 
+err_teardown:
+	egm_region_teardown(region);
 err_release:
 	release_mem_region(desc->base, desc->size);
 err_free:
@@ -311,6 +357,14 @@ struct egm_attachment *egm_register_region(struct device *parent,
 	region->nr_attachments++;
 	mutex_unlock(&egm_registry_lock);
 
+	/*
+	 * A table that cannot be read is logged and leaves the registration
+	 * in place: its pages can still be reported with egm_report_poison().
+	 */
+	if (desc->retired_table_pa)
+		egm_poison_load_table(region, parent, desc->retired_table_pa,
+				      desc->retired_table_size);
+
 	dev_dbg(parent, "EGM PXM %u: attached (%u parents)\n",
 		region->pxm, region->nr_attachments);
 	return att;
@@ -320,7 +374,7 @@ err_unlock:
 	kfree(att);
 	return ERR_PTR(err);
 }
-EGM_EXPORT_SYMBOL(egm_register_region);
+EXPORT_SYMBOL_NS_GPL(egm_register_region, EGM_CORE_NS);
 
 /**
  * egm_unregister_region() - drop a parent's attachment
@@ -349,8 +403,12 @@ void egm_unregister_region(struct egm_attachment *attachment)
 	list_del(&attachment->node);
 	last = !--region->nr_attachments;
 	if (last) {
-		/* Last parent gone: retire the region, drop the registry's ref. */
+		/*
+		 * Last parent gone: retire the region, revoke every mapping,
+		 * drop the registry's reference.
+		 */
 		xa_erase(&egm_regions, region->pxm);
+		egm_region_revoke(region);
 		kref_put(&region->ref, egm_region_release_locked);
 	}
 	mutex_unlock(&egm_registry_lock);
@@ -358,7 +416,7 @@ void egm_unregister_region(struct egm_attachment *attachment)
 	put_device(attachment->parent);
 	kfree(attachment);
 }
-EGM_EXPORT_SYMBOL(egm_unregister_region);
+EXPORT_SYMBOL_NS_GPL(egm_unregister_region, EGM_CORE_NS);
 
 /**
  * egm_attachment_region() - the region an attachment belongs to
@@ -371,7 +429,7 @@ struct egm_region *egm_attachment_region(const struct egm_attachment *attachment
 {
 	return attachment->region;
 }
-EGM_EXPORT_SYMBOL(egm_attachment_region);
+EXPORT_SYMBOL_NS_GPL(egm_attachment_region, EGM_CORE_NS);
 
 /**
  * egm_region_get_by_pxm() - look up the live region of a PXM
@@ -393,7 +451,37 @@ struct egm_region *egm_region_get_by_pxm(u32 pxm)
 
 	return region;
 }
-EGM_EXPORT_SYMBOL(egm_region_get_by_pxm);
+EXPORT_SYMBOL_NS_GPL(egm_region_get_by_pxm, EGM_CORE_NS);
+
+/* Another reference for a holder that already has one (file, VMA, work). */
+void egm_region_get(struct egm_region *region)
+{
+	kref_get(&region->ref);
+}
+
+/*
+ * Mark a physical address poisoned in the region that holds it, for the
+ * GHES notifier.  Any context but NMI.  Returns whether a region held it.
+ */
+bool egm_registry_poison_pa(phys_addr_t pa)
+{
+	struct egm_region *region;
+	unsigned long pxm;
+	bool found = false;
+
+	rcu_read_lock();
+	xa_for_each(&egm_regions, pxm, region) {
+		if (pa < region->base || pa - region->base >= region->size)
+			continue;
+		found = true;
+		if (egm_region_mark_poison(region, pa - region->base, 1))
+			egm_region_queue_poison_zap(region);
+		pr_warn_ratelimited("PXM %u: memory error at %pa, page poisoned\n",
+				    region->pxm, &pa);
+	}
+	rcu_read_unlock();
+	return found;
+}
 
 /**
  * egm_region_put() - drop a reference to a region
@@ -408,7 +496,7 @@ void egm_region_put(struct egm_region *region)
 		kref_put_mutex(&region->ref, egm_region_release_unlock,
 			       &egm_registry_lock);
 }
-EGM_EXPORT_SYMBOL(egm_region_put);
+EXPORT_SYMBOL_NS_GPL(egm_region_put, EGM_CORE_NS);
 
 /**
  * egm_region_pxm() - proximity domain of a region
@@ -420,7 +508,7 @@ u32 egm_region_pxm(const struct egm_region *region)
 {
 	return region->pxm;
 }
-EGM_EXPORT_SYMBOL(egm_region_pxm);
+EXPORT_SYMBOL_NS_GPL(egm_region_pxm, EGM_CORE_NS);
 
 /**
  * egm_region_node() - NUMA node of a region's memory
@@ -433,7 +521,7 @@ int egm_region_node(const struct egm_region *region)
 {
 	return region->nid;
 }
-EGM_EXPORT_SYMBOL(egm_region_node);
+EXPORT_SYMBOL_NS_GPL(egm_region_node, EGM_CORE_NS);
 
 /**
  * egm_region_base() - first physical address of a region
@@ -445,7 +533,7 @@ phys_addr_t egm_region_base(const struct egm_region *region)
 {
 	return region->base;
 }
-EGM_EXPORT_SYMBOL(egm_region_base);
+EXPORT_SYMBOL_NS_GPL(egm_region_base, EGM_CORE_NS);
 
 /**
  * egm_region_size() - length of a region
@@ -457,7 +545,7 @@ u64 egm_region_size(const struct egm_region *region)
 {
 	return region->size;
 }
-EGM_EXPORT_SYMBOL(egm_region_size);
+EXPORT_SYMBOL_NS_GPL(egm_region_size, EGM_CORE_NS);
 
 /**
  * egm_region_for_each_parent() - call @fn for every parent of a region
@@ -487,4 +575,4 @@ int egm_region_for_each_parent(struct egm_region *region,
 
 	return ret;
 }
-EGM_EXPORT_SYMBOL(egm_region_for_each_parent);
+EXPORT_SYMBOL_NS_GPL(egm_region_for_each_parent, EGM_CORE_NS);

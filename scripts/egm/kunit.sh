@@ -10,14 +10,31 @@
 . "$(dirname "$0")/common.sh"
 
 cfg=${1:?usage: kunit.sh um|x86_64|arm64|arm64-64k}
+
+# The QEMU configurations boot with 3 GiB and hide the last GiB from the
+# kernel, the way firmware hides an EGM region: memmap=1G$2G on x86_64 (an
+# e820 "Reserved" range), mem=2G on arm64 (QEMU virt RAM starts at 1 GiB,
+# so 3-4 GiB stays outside memblock).  The mapping and scrub suites use
+# that range; UML has none and they skip there (tools/testing/egm/kunit-skips).
+qemu_mem=(--qemu_args "-m 3G"
+	  --kernel_args egm_core_kunit.mem_size=0x40000000
+	  --kconfig_add CONFIG_TRANSPARENT_HUGEPAGE=y)
 args=()
 case "$cfg" in
 um) args+=(--arch=um) ;;
-x86_64) args+=(--arch=x86_64) ;;
-arm64) args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu-) ;;
+x86_64)
+	args+=(--arch=x86_64 "${qemu_mem[@]}"
+	       --kernel_args 'memmap=1G$0x80000000'
+	       --kernel_args egm_core_kunit.mem_base=0x80000000) ;;
+arm64)
+	args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu- "${qemu_mem[@]}"
+	       --kernel_args mem=2G
+	       --kernel_args egm_core_kunit.mem_base=0xc0000000) ;;
 arm64-64k)
-	args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu-
-	       --kconfig_add CONFIG_ARM64_64K_PAGES=y) ;;
+	args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu- "${qemu_mem[@]}"
+	       --kconfig_add CONFIG_ARM64_64K_PAGES=y
+	       --kernel_args mem=2G
+	       --kernel_args egm_core_kunit.mem_base=0xc0000000) ;;
 *) egm_die "unknown KUnit configuration '$cfg'" ;;
 esac
 

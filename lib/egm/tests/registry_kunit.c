@@ -17,6 +17,7 @@
 #include <linux/device.h>
 #include <linux/egm_core.h>
 #include <linux/err.h>
+#include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -438,12 +439,6 @@ static void egm_registry_invalid_pxm(struct kunit *test)
 	egm_unregister_region(att);
 }
 
-static int egm_test_first_ram(struct resource *res, void *arg)
-{
-	*(struct resource *)arg = *res;
-	return 1;
-}
-
 /*
  * A range the kernel uses as System RAM is refused.  Two shapes: the
  * kernel's own boot memory (where the architecture registers it in
@@ -454,22 +449,26 @@ static int egm_test_first_ram(struct resource *res, void *arg)
 static void egm_registry_system_ram_refused(struct kunit *test)
 {
 	struct egm_registry_test *ctx = test->priv;
-	struct resource boot_ram = {};
 	struct resource hotplug = {
 		.name = "System RAM",
 		.flags = IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
 	};
-	struct egm_region_desc desc;
+	struct egm_region_desc desc = {
+		.size = PAGE_SIZE,
+		.pxm = EGM_TEST_PXM,
+	};
+	struct page *page;
 
-	if (walk_system_ram_res(0, -1, &boot_ram, egm_test_first_ram) == 1) {
-		desc = (struct egm_region_desc) {
-			.base = PAGE_ALIGN(boot_ram.start),
-			.size = PAGE_SIZE,
-			.pxm = EGM_TEST_PXM,
-		};
-		kunit_info(test, "boot System RAM at %pa\n", &desc.base);
+	/* A page the kernel allocated is System RAM, where that is registered. */
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	desc.base = page_to_phys(page);
+	if (region_intersects(desc.base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) == REGION_INTERSECTS)
 		egm_test_refused(test, ctx->parent[0], &desc, -EINVAL);
-	}
+	else
+		kunit_info(test, "no System RAM resources (UML): hot-plug shape only\n");
+	__free_page(page);
 
 	hotplug.start = ctx->window.start + EGM_TEST_REGION;
 	hotplug.end = hotplug.start + EGM_TEST_REGION - 1;

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * egm-core mapping engine: user mappings of a region, for every frontend.
+ *
+ * Nothing is mapped at mmap() time.  Faults insert PFNs on demand, with the
+ * largest leaf that fits: a PUD or PMD leaf where the architecture supports
+ * huge PFN maps (CONFIG_ARCH_SUPPORTS_{PUD,PMD}_PFNMAP; arm64 has PMD
+ * only), the block is inside the VMA, its physical address is aligned and
+ * no page in it is poisoned; otherwise VM_FAULT_FALLBACK and the next
+ * smaller size.  A poisoned page itself faults with VM_FAULT_HWPOISON
+ * (SIGBUS, BUS_MCEERR_AR).  egm_region_get_unmapped_area() places a mapping
+ * so that its virtual and physical addresses are congruent modulo the
+ * largest leaf, which is what lets those leaves be used.
+ *
+ * Mappings are write-back cacheable (this is system RAM), MAP_SHARED only,
+ * VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP.  Every mapping is moved
+ * onto the region's own pseudo file (vma_set_file()), with vm_pgoff
+ * rewritten to the page offset in the region, so that all mappings of a
+ * region, from any frontend, sit in one address_space.
+ *
+ * VMA life: a mapping holds a region reference and counts as a user of the
+ * region (it stays EGM_IN_USE, unscrubbed, while mapped, even after the
+ * file that created it is closed).  Splitting (munmap or mprotect of a
+ * part) is allowed at any page boundary: a huge leaf across the split is
+ * zapped by the kernel and faults back in smaller.  fork() shares the
+ * mapping with the child, which counts as another user.  mremap() that
+ * moves a mapping is refused with -EINVAL: QEMU never moves guest RAM, and
+ * refusing keeps moved huge PFN leaves out of the picture.
+ */
+#define pr_fmt(fmt) "egm_core: " fmt
+
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/overflow.h>
+#include <kunit/visibility.h>
+
+#include "egm_compat.h"
+#include "egm_internal.h"
+
+static vm_fault_t egm_insert_leaf(struct vm_fault *vmf, unsigned long pfn,
+				  unsigned int order)
+{
+	switch (order) {
+	case 0:
+		return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	case PMD_ORDER:
+		return egm_vmf_insert_pfn_pmd(vmf, pfn,
+					      vmf->flags & FAULT_FLAG_WRITE);
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	case PUD_ORDER:
+		return egm_vmf_insert_pfn_pud(vmf, pfn,
+					      vmf->flags & FAULT_FLAG_WRITE);
+#endif
+	default:
+		return VM_FAULT_FALLBACK;
+	}
+}
+
+static enum egm_leaf egm_order_leaf(unsigned int order)
+{
+	if (!order)
+		return EGM_LEAF_PTE;
+	return order == PMD_ORDER ? EGM_LEAF_PMD : EGM_LEAF_PUD;
+}
+
+/*
+ * A reset is in progress.  Wait for its end, with the mmap lock dropped
+ * when the fault may be retried, else holding it.
+ *
+ * Return: VM_FAULT_RETRY after waiting with the lock dropped, 0 to try
+ * again under the lock still held, VM_FAULT_SIGBUS on a fatal signal.
+ */
+static vm_fault_t egm_fault_wait_reset(struct vm_fault *vmf,
+				       struct egm_region *region)
+{
+	bool drop_lock;
+	int err;
+
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+
+	drop_lock = fault_flag_allow_retry_first(vmf->flags);
+	if (drop_lock) {
+		/* The VMA may go away once the lock is dropped. */
+		egm_region_get(region);
+		release_fault_lock(vmf);
+	}
+
+	err = wait_event_killable(region->access_wq,
+				  !READ_ONCE(region->resets) ||
+				  !READ_ONCE(region->alive));
+
+	if (drop_lock) {
+		egm_region_put(region);
+		return VM_FAULT_RETRY;
+	}
+	return err ? VM_FAULT_SIGBUS : 0;
+}
+
+static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct egm_region *region = vma->vm_private_data;
+	unsigned long size = PAGE_SIZE << order;
+	unsigned long addr = ALIGN_DOWN(vmf->address, size);
+	unsigned long nr = 1UL << order;
+	pgoff_t pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long pfn = PHYS_PFN(region->base) + pgoff;
+	vm_fault_t ret;
+	int idx;
+
+	if (order && (addr < vma->vm_start || addr + size > vma->vm_end ||
+		      !IS_ALIGNED(pfn, nr)))
+		return VM_FAULT_FALLBACK;
+	/* egm_region_mmap() checked the VMA against the region's size. */
+	if (WARN_ON_ONCE(pgoff + nr > region->nr_pages))
+		return VM_FAULT_SIGBUS;
+
+	for (;;) {
+		idx = srcu_read_lock(&egm_srcu);
+		if (!READ_ONCE(region->alive)) {
+			ret = VM_FAULT_SIGBUS;
+			break;
+		}
+		if (!READ_ONCE(region->resets)) {
+			if (!egm_region_range_poisoned(region, pgoff, nr))
+				ret = egm_insert_leaf(vmf, pfn, order);
+			else
+				ret = order ? VM_FAULT_FALLBACK : VM_FAULT_HWPOISON;
+			break;
+		}
+		srcu_read_unlock(&egm_srcu, idx);
+
+		ret = egm_fault_wait_reset(vmf, region);
+		if (ret)
+			return ret;
+	}
+	srcu_read_unlock(&egm_srcu, idx);
+
+	if (ret == VM_FAULT_NOPAGE)
+		atomic64_inc(&region->faults[egm_order_leaf(order)]);
+	return ret;
+}
+
+static vm_fault_t egm_vm_fault(struct vm_fault *vmf)
+{
+	return egm_vm_huge_fault(vmf, 0);
+}
+
+/* A copy of the VMA: split, or fork. */
+static void egm_vm_open(struct vm_area_struct *vma)
+{
+	struct egm_region *region = vma->vm_private_data;
+
+	egm_region_get(region);
+	egm_region_get_user(region);
+}
+
+static void egm_vm_close(struct vm_area_struct *vma)
+{
+	struct egm_region *region = vma->vm_private_data;
+
+	egm_region_put_user(region);
+	egm_region_put(region);
+}
+
+static int egm_vm_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static const struct vm_operations_struct egm_vm_ops = {
+	.open = egm_vm_open,
+	.close = egm_vm_close,
+	.mremap = egm_vm_mremap,
+	.fault = egm_vm_fault,
+#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
+	.huge_fault = egm_vm_huge_fault,
+#endif
+};
+
+/**
+ * egm_region_mmap() - set up a user mapping of a region
+ * @region: the region, acquired by the caller (egm_region_acquire())
+ * @vma: the new VMA, from a frontend's ->mmap()
+ * @pgoff_base: the part of @vma->vm_pgoff that is the frontend's own (the
+ *	VFIO frontend encodes a region index in the high bits); the rest is
+ *	the page offset in the region
+ *
+ * Return: 0; -EINVAL for a private mapping, an offset below @pgoff_base or
+ * a range past the end of the region; -EOVERFLOW when offset + length
+ * overflows; -ENODEV when the region was revoked.
+ */
+int egm_region_mmap(struct egm_region *region, struct vm_area_struct *vma,
+		    unsigned long pgoff_base)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+	pgoff_t pgoff;
+	u64 offset, end;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff < pgoff_base)
+		return -EINVAL;
+	pgoff = vma->vm_pgoff - pgoff_base;
+	if (check_shl_overflow((u64)pgoff, PAGE_SHIFT, &offset) ||
+	    check_add_overflow(offset, (u64)len, &end))
+		return -EOVERFLOW;
+	if (end > region->size)
+		return -EINVAL;
+	if (!READ_ONCE(region->alive))
+		return -ENODEV;
+
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_pgoff = pgoff;
+	vma->vm_ops = &egm_vm_ops;
+	vma->vm_private_data = region;
+	egm_region_get(region);
+	egm_region_get_user(region);
+	if (vma->vm_file != region->file)
+		vma_set_file(vma, region->file);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_mmap);
+
+/**
+ * egm_region_leaf_size() - the largest leaf a mapping of the region can use
+ * @region: the region
+ *
+ * Return: PUD_SIZE, PMD_SIZE or PAGE_SIZE, by what the architecture maps
+ * for PFNs and what fits in the region.
+ */
+unsigned long egm_region_leaf_size(const struct egm_region *region)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	if (region->size >= PUD_SIZE)
+		return PUD_SIZE;
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	if (region->size >= PMD_SIZE)
+		return PMD_SIZE;
+#endif
+	return PAGE_SIZE;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_leaf_size);
+
+/**
+ * egm_region_get_unmapped_area() - place a mapping for the largest leaves
+ * @region: the region
+ * @file: the file being mapped
+ * @addr: the caller's hint; a hint (or MAP_FIXED) is respected as it is
+ * @len: length of the mapping
+ * @pgoff: page offset in the region
+ * @flags: mmap flags
+ *
+ * Over-allocates by the leaf size and shifts so that the virtual address is
+ * congruent to the physical one modulo the largest leaf that fits @len,
+ * like device-dax does.
+ *
+ * Return: the address, or a negative errno as an unsigned long.
+ */
+unsigned long egm_region_get_unmapped_area(struct egm_region *region,
+					   struct file *file,
+					   unsigned long addr,
+					   unsigned long len,
+					   unsigned long pgoff,
+					   unsigned long flags)
+{
+	unsigned long align = egm_region_leaf_size(region);
+	unsigned long len_align, addr_align;
+	u64 phys;
+
+	if (addr || !(flags & MAP_SHARED))
+		goto out;
+
+	while (align > PAGE_SIZE && len < align)
+		align = align == PUD_SIZE ? PMD_SIZE : PAGE_SIZE;
+	if (align == PAGE_SIZE)
+		goto out;
+
+	if (check_add_overflow(len, align, &len_align))
+		goto out;
+	phys = region->base + ((u64)pgoff << PAGE_SHIFT);
+
+	addr_align = mm_get_unmapped_area(current->mm, file, 0, len_align,
+					  pgoff, flags);
+	if (!IS_ERR_VALUE(addr_align))
+		return addr_align + ((phys - addr_align) & (align - 1));
+out:
+	return mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_get_unmapped_area);

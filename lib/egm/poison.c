@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * egm-core poison tracking.
+ *
+ * Granularity: the bitmap has one bit per base page of the running kernel
+ * (PAGE_SIZE: 4 KiB or 64 KiB), so it costs size / PAGE_SIZE bits: 32 KiB
+ * per GiB of region with 4 KiB pages, 2 KiB per GiB with 64 KiB pages.
+ * Firmware retires memory in 64 KiB blocks (EGM_FW_RETIRE_SIZE): an entry
+ * of its table marks every base page of its block.  A run-time report
+ * (egm_report_poison()) marks the base page that holds the address.
+ * Userspace gets offsets at PAGE_SIZE granularity.
+ *
+ * Bits are only ever set, with atomic bitops, so they can be set from any
+ * context (the GHES notifier runs in atomic context) and read locklessly by
+ * faults.  A newly set bit must also leave every mapping: that needs
+ * synchronize_srcu() and unmap_mapping_range(), which sleep, so it is
+ * deferred to the region's poison_work.
+ */
+#define pr_fmt(fmt) "egm_core: " fmt
+
+#include <linux/bitmap.h>
+#include <linux/device.h>
+#include <linux/egm_core.h>
+#include <linux/io.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sizes.h>
+#include <linux/unaligned.h>
+#include <kunit/visibility.h>
+
+#ifdef CONFIG_ACPI_APEI_GHES
+#include <acpi/ghes.h>
+#include <linux/cper.h>
+#include <linux/notifier.h>
+#endif
+
+#include "egm_compat.h"
+#include "egm_internal.h"
+
+/* Header of the firmware table: the number of entries that follow. */
+#define EGM_FW_TABLE_HDR	sizeof(u64)
+
+static void egm_poison_work_fn(struct work_struct *work)
+{
+	struct egm_region *region = container_of(work, struct egm_region,
+						 poison_work);
+	unsigned long start, end = 0;
+
+	/* Faults that missed the new bits are done after this. */
+	synchronize_srcu(&egm_srcu);
+
+	for (;;) {
+		start = find_next_bit(region->poison, region->nr_pages, end);
+		if (start >= region->nr_pages)
+			break;
+		end = find_next_zero_bit(region->poison, region->nr_pages, start);
+		egm_region_zap(region, (u64)start << PAGE_SHIFT,
+			       (u64)(end - start) << PAGE_SHIFT);
+	}
+}
+
+/*
+ * The work holds no reference: egm_region_free() waits for RCU readers
+ * (the GHES notifier) and then cancels the work before freeing.
+ */
+void egm_region_queue_poison_zap(struct egm_region *region)
+{
+	schedule_work(&region->poison_work);
+}
+
+int egm_region_poison_create(struct egm_region *region)
+{
+	region->poison = kvcalloc_node(BITS_TO_LONGS(region->nr_pages),
+				       sizeof(unsigned long), GFP_KERNEL,
+				       region->nid);
+	if (!region->poison)
+		return -ENOMEM;
+	atomic_long_set(&region->nr_poisoned, 0);
+	INIT_WORK(&region->poison_work, egm_poison_work_fn);
+	return 0;
+}
+
+/*
+ * The region's last reference is gone and RCU readers have finished: no
+ * one can queue the work any more.
+ */
+void egm_region_poison_destroy(struct egm_region *region)
+{
+	cancel_work_sync(&region->poison_work);
+	kvfree(region->poison);
+}
+
+/**
+ * egm_region_mark_poison() - mark a byte range of a region poisoned
+ * @region: the region
+ * @offset: first byte, from the region start
+ * @len: length in bytes; clipped to the region
+ *
+ * Marks every base page the range touches.  Any context.
+ *
+ * Return: the number of pages newly marked.
+ */
+unsigned long egm_region_mark_poison(struct egm_region *region, u64 offset,
+				     u64 len)
+{
+	unsigned long first, last, i, added = 0;
+
+	if (!len || offset >= region->size)
+		return 0;
+	len = min(len, region->size - offset);
+	first = offset >> PAGE_SHIFT;
+	last = (offset + len - 1) >> PAGE_SHIFT;
+
+	for (i = first; i <= last; i++)
+		if (!test_and_set_bit(i, region->poison))
+			added++;
+	atomic_long_add(added, &region->nr_poisoned);
+	return added;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_mark_poison);
+
+/**
+ * egm_region_range_poisoned() - is any page of a range poisoned?
+ * @region: the region
+ * @first: first page index
+ * @nr: number of pages
+ *
+ * Return: true when a page in [@first, @first + @nr) is poisoned.
+ */
+bool egm_region_range_poisoned(struct egm_region *region, pgoff_t first,
+			       unsigned long nr)
+{
+	return find_next_bit(region->poison, first + nr, first) < first + nr;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_range_poisoned);
+
+/**
+ * egm_poison_parse_table() - apply a firmware retired-page table
+ * @region: the region
+ * @parent: the parent that brought the table, for messages
+ * @table: the table, mapped: a little-endian u64 count, then that many
+ *	little-endian u64 physical addresses
+ * @table_size: bytes of @table that may be read
+ *
+ * Each entry retires the 64 KiB block that holds its address.  The count
+ * is bounded by @table_size (a count the mapping cannot hold is logged and
+ * cut to what is there) and by EGM_FW_RETIRED_MAX.  Entries outside the
+ * region are logged and skipped; duplicates are harmless.
+ *
+ * Return: the number of entries applied, or -EINVAL when @table_size
+ * cannot even hold the count.
+ */
+int egm_poison_parse_table(struct egm_region *region, struct device *parent,
+			   const void *table, size_t table_size)
+{
+	u64 count, fits, i;
+	int applied = 0;
+
+	if (table_size < EGM_FW_TABLE_HDR) {
+		dev_err(parent, "EGM PXM %u: retired-page table of %zu bytes has no header\n",
+			region->pxm, table_size);
+		return -EINVAL;
+	}
+
+	count = get_unaligned_le64(table);
+	fits = (table_size - EGM_FW_TABLE_HDR) / sizeof(u64);
+	if (count > fits || count > EGM_FW_RETIRED_MAX) {
+		dev_warn(parent,
+			 "EGM PXM %u: retired-page table claims %llu entries, only %llu present (max %u); using those\n",
+			 region->pxm, count, min_t(u64, fits, EGM_FW_RETIRED_MAX),
+			 EGM_FW_RETIRED_MAX);
+		count = min_t(u64, fits, EGM_FW_RETIRED_MAX);
+	}
+
+	for (i = 0; i < count; i++) {
+		u64 pa = get_unaligned_le64(table + EGM_FW_TABLE_HDR +
+					    i * sizeof(u64));
+		u64 block = ALIGN_DOWN(pa, EGM_FW_RETIRE_SIZE);
+
+		if (pa < region->base || pa - region->base >= region->size) {
+			dev_warn(parent,
+				 "EGM PXM %u: retired page %#llx is outside the region, skipped\n",
+				 region->pxm, pa);
+			continue;
+		}
+		/* The block may start before the region if base is not 64K aligned. */
+		if (block < region->base)
+			block = region->base;
+		egm_region_mark_poison(region, block - region->base,
+				       ALIGN_DOWN(pa, EGM_FW_RETIRE_SIZE) +
+				       EGM_FW_RETIRE_SIZE - block);
+		applied++;
+	}
+	return applied;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_poison_parse_table);
+
+/**
+ * egm_poison_load_table() - map and apply a parent's firmware table
+ * @region: the region
+ * @parent: the parent that brought the table
+ * @table_pa: physical address of the table
+ * @table_size: bytes to map, or 0 to size the mapping from the table's
+ *	count (bounded by EGM_FW_RETIRED_MAX)
+ *
+ * Context: process context.
+ * Return: the number of entries applied, or a negative errno.
+ */
+int egm_poison_load_table(struct egm_region *region, struct device *parent,
+			  phys_addr_t table_pa, size_t table_size)
+{
+	void *table;
+	int ret;
+
+	if (!table_size) {
+		u64 count;
+
+		table = memremap(table_pa, EGM_FW_TABLE_HDR, MEMREMAP_WB);
+		if (!table)
+			goto err_map;
+		count = get_unaligned_le64(table);
+		memunmap(table);
+		table_size = EGM_FW_TABLE_HDR +
+			     min_t(u64, count, EGM_FW_RETIRED_MAX) * sizeof(u64);
+	}
+
+	table = memremap(table_pa, table_size, MEMREMAP_WB);
+	if (!table)
+		goto err_map;
+	ret = egm_poison_parse_table(region, parent, table, table_size);
+	memunmap(table);
+
+	if (ret > 0) {
+		dev_info(parent, "EGM PXM %u: %d retired pages from firmware, %ld pages poisoned\n",
+			 region->pxm, ret, atomic_long_read(&region->nr_poisoned));
+		egm_region_queue_poison_zap(region);
+	}
+	return ret;
+
+err_map:
+	dev_err(parent, "EGM PXM %u: cannot map the retired-page table at %pa\n",
+		region->pxm, &table_pa);
+	return -ENOMEM;
+}
+
+/**
+ * egm_region_poison_list() - the poisoned pages of a region
+ * @region: the region
+ * @offsets: filled with byte offsets from the region start, ascending
+ * @max: room in @offsets
+ * @total: set to the number of poisoned pages (may exceed @max)
+ *
+ * Return: the number of offsets written.
+ */
+int egm_region_poison_list(struct egm_region *region, u64 *offsets,
+			   u32 max, u32 *total)
+{
+	unsigned long bit;
+	u32 n = 0;
+
+	for_each_set_bit(bit, region->poison, region->nr_pages) {
+		if (n < max)
+			offsets[n] = (u64)bit << PAGE_SHIFT;
+		n++;
+	}
+	*total = n;
+	return min(n, max);
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_poison_list);
+
+/**
+ * egm_region_poison_granularity() - bytes each poisoned offset stands for
+ * @region: the region
+ *
+ * Return: PAGE_SIZE of the running kernel.
+ */
+u32 egm_region_poison_granularity(const struct egm_region *region)
+{
+	return PAGE_SIZE;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_poison_granularity);
+
+/**
+ * egm_report_poison() - a parent learned that memory of its region is bad
+ * @attachment: the parent's attachment
+ * @pa: physical address inside the region
+ *
+ * Marks the base page holding @pa poisoned: faults on it get SIGBUS
+ * (BUS_MCEERR_AR), huge mappings around it fall back to smaller leaves,
+ * the scrubber skips it and userspace sees it in the retired list.  Every
+ * existing mapping of the page is zapped from a work item.
+ *
+ * Context: any context except NMI.
+ * Return: 0, or -ERANGE when @pa is outside the region.
+ */
+int egm_report_poison(struct egm_attachment *attachment, phys_addr_t pa)
+{
+	struct egm_region *region = attachment->region;
+
+	if (pa < region->base || pa - region->base >= region->size)
+		return -ERANGE;
+	if (egm_region_mark_poison(region, pa - region->base, 1))
+		egm_region_queue_poison_zap(region);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(egm_report_poison, EGM_CORE_NS);
+
+#ifdef EGM_HAVE_PFN_ADDRESS_SPACE
+/*
+ * The kernel's memory-failure path found a poisoned PFN of the region in a
+ * mapping: record it, and tell the kernel where the PFN sits in the VMA.
+ */
+static int egm_pfn_to_vma_pgoff(struct vm_area_struct *vma, unsigned long pfn,
+				pgoff_t *pgoff)
+{
+	struct egm_region *region = vma->vm_private_data;
+
+	*pgoff = pfn - PHYS_PFN(region->base);
+	if (egm_region_mark_poison(region, (u64)*pgoff << PAGE_SHIFT, 1))
+		egm_region_queue_poison_zap(region);
+	return 0;
+}
+
+int egm_region_poison_register(struct egm_region *region)
+{
+	region->pfn_space.node.start = PHYS_PFN(region->base);
+	region->pfn_space.node.last = PHYS_PFN(region->base) + region->nr_pages - 1;
+	region->pfn_space.mapping = region->inode->i_mapping;
+	region->pfn_space.pfn_to_vma_pgoff = egm_pfn_to_vma_pgoff;
+	return register_pfn_address_space(&region->pfn_space);
+}
+
+void egm_region_poison_unregister(struct egm_region *region)
+{
+	if (region->pfn_space.mapping)
+		unregister_pfn_address_space(&region->pfn_space);
+}
+#else
+int egm_region_poison_register(struct egm_region *region)
+{
+	return 0;
+}
+
+void egm_region_poison_unregister(struct egm_region *region)
+{
+}
+#endif
+
+#ifdef CONFIG_ACPI_APEI_GHES
+/*
+ * Platform memory errors reported through APEI GHES: mark them in the
+ * region that holds them, without waiting for a parent.  Atomic context.
+ */
+static int egm_ghes_notify(struct notifier_block *nb, unsigned long sev,
+			   void *data)
+{
+	struct cper_sec_mem_err *mem_err = data;
+
+	if (!mem_err || !(mem_err->validation_bits & CPER_MEM_VALID_PA))
+		return NOTIFY_DONE;
+	return egm_registry_poison_pa(mem_err->physical_addr) ?
+		NOTIFY_OK : NOTIFY_DONE;
+}
+
+static struct notifier_block egm_ghes_nb = {
+	.notifier_call = egm_ghes_notify,
+};
+
+int egm_poison_init(void)
+{
+	ghes_register_report_chain(&egm_ghes_nb);
+	return 0;
+}
+
+void egm_poison_exit(void)
+{
+	ghes_unregister_report_chain(&egm_ghes_nb);
+}
+#else
+int egm_poison_init(void)
+{
+	return 0;
+}
+
+void egm_poison_exit(void)
+{
+}
+#endif

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the egm-core mapping engine: faults and huge faults,
+ * poison, revoke and reset, through real user mappings.
+ *
+ * The test thread gets an mm from kunit_vm_mmap() and maps a region through
+ * a file whose ->mmap is egm_region_mmap(), exactly as a frontend does.
+ * User accesses (copy_to_user()/copy_from_user()) take the real fault path;
+ * the kernel's write-back mapping of the same memory checks what landed
+ * where.  Page-table leaves are read back with the generic walkers.
+ */
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/anon_inodes.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/egm_core.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/moduleparam.h>
+#include <linux/pgtable.h>
+#include <linux/sched/mm.h>
+#include <linux/sizes.h>
+#include <linux/uaccess.h>
+
+#include "egm_kunit.h"
+
+static unsigned long mem_base;
+module_param(mem_base, ulong, 0444);
+MODULE_PARM_DESC(mem_base, "physical base of memory hidden from the kernel, for the mapping tests");
+static unsigned long mem_size;
+module_param(mem_size, ulong, 0444);
+MODULE_PARM_DESC(mem_size, "size of that memory in bytes");
+
+#define EGM_MT_PXM	11
+
+void egm_kunit_mem_register(struct kunit *test, struct egm_kunit_mem *mem,
+			    u64 offset, u64 size, u32 pxm)
+{
+	struct egm_region_desc desc = { .pxm = pxm };
+
+	if (!mem_size)
+		kunit_skip(test,
+			   "no memory hidden from the kernel (egm_core_kunit.mem_size=0; none on UML)");
+	if (!size)
+		size = mem_size - offset;
+	KUNIT_ASSERT_LE(test, offset + size, (u64)mem_size);
+
+	desc.base = mem_base + offset;
+	desc.size = size;
+	mem->parent = kunit_device_register(test, "egm-map-gpu0");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mem->parent);
+	mem->att = egm_register_region(mem->parent, &desc);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mem->att);
+	mem->region = egm_attachment_region(mem->att);
+}
+
+void egm_kunit_mem_assume_clean(struct egm_kunit_mem *mem)
+{
+	mutex_lock(&mem->region->state_lock);
+	mem->region->state = EGM_CLEAN;
+	mutex_unlock(&mem->region->state_lock);
+}
+
+bool egm_kunit_wait_state(struct egm_region *region, enum egm_state state)
+{
+	int i;
+
+	/* Up to 60 s: a 1 GiB scrub under QEMU TCG takes a few seconds. */
+	for (i = 0; i < 3000; i++) {
+		if (egm_region_state(region) == state)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+void egm_kunit_mem_unregister(struct kunit *test, struct egm_kunit_mem *mem)
+{
+	if (!mem->att)
+		return;
+	/*
+	 * Unregistering revokes: a background scrub stops and is waited for,
+	 * queued poison work is cancelled when the region is freed.
+	 */
+	egm_unregister_region(mem->att);
+	mem->att = NULL;
+	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 0);
+}
+
+/* The test's own frontend: a file whose mmap goes to the engine. */
+static int egm_mt_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return egm_region_mmap(file->private_data, vma, 0);
+}
+
+static unsigned long egm_mt_file_gua(struct file *file, unsigned long addr,
+				     unsigned long len, unsigned long pgoff,
+				     unsigned long flags)
+{
+	return egm_region_get_unmapped_area(file->private_data, file, addr, len,
+					    pgoff, flags);
+}
+
+static const struct file_operations egm_mt_fops = {
+	.owner = THIS_MODULE,
+	.mmap = egm_mt_file_mmap,
+	.get_unmapped_area = egm_mt_file_gua,
+};
+
+struct egm_mt {
+	struct egm_kunit_mem mem;
+	struct file *file;
+	bool acquired;
+};
+
+static void egm_mt_fput(void *file)
+{
+	fput(file);
+}
+
+/* A region over hidden memory, acquired, and a file to map it with. */
+static struct egm_mt *egm_mt_setup(struct kunit *test, u64 size)
+{
+	struct egm_mt *mt;
+
+	mt = kunit_kzalloc(test, sizeof(*mt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mt);
+	test->priv = mt;
+	egm_kunit_mem_register(test, &mt->mem, 0, size, EGM_MT_PXM);
+	egm_kunit_mem_assume_clean(&mt->mem);
+	KUNIT_ASSERT_EQ(test, egm_region_acquire(mt->mem.region, false), 0);
+	mt->acquired = true;
+
+	mt->file = anon_inode_getfile("[egm-kunit]", &egm_mt_fops,
+				      mt->mem.region, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mt->file);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, egm_mt_fput, mt->file), 0);
+	/* The kernel mapping the tests compare against. */
+	mutex_lock(&mt->mem.region->state_lock);
+	KUNIT_ASSERT_NOT_NULL(test, egm_region_kaddr_locked(mt->mem.region));
+	mutex_unlock(&mt->mem.region->state_lock);
+	return mt;
+}
+
+static void egm_mt_exit(struct kunit *test)
+{
+	struct egm_mt *mt = test->priv;
+
+	if (!mt)
+		return;
+	if (mt->acquired)
+		egm_region_release(mt->mem.region);
+	egm_kunit_mem_unregister(test, &mt->mem);
+}
+
+static unsigned long egm_mt_map(struct kunit *test, struct egm_mt *mt,
+				u64 offset, unsigned long len)
+{
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, mt->file, 0, len, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, offset);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(addr) || !addr,
+			       "mmap of %lu bytes at %llu: %ld", len, offset,
+			       (long)addr);
+	return addr;
+}
+
+static u8 *egm_mt_kaddr(struct egm_mt *mt, u64 offset)
+{
+	return (u8 *)mt->mem.region->kaddr + offset;
+}
+
+/*
+ * Size of the leaf mapping @addr, or 0 when nothing maps it.
+ * follow_pfnmap_start() tells a PTE (it returns the PTE) from a huge leaf;
+ * the PUD entry tells which huge leaf.
+ */
+static unsigned long egm_mt_leaf(unsigned long addr)
+{
+	struct mm_struct *mm = current->mm;
+	struct follow_pfnmap_args args = {};
+	unsigned long size = 0;
+	pud_t *pud;
+
+	mmap_read_lock(mm);
+	args.vma = vma_lookup(mm, addr);
+	args.address = addr;
+	if (args.vma && !follow_pfnmap_start(&args)) {
+		size = PAGE_SIZE;
+		if (!args.ptep) {
+			pud = pud_offset(p4d_offset(pgd_offset(mm, addr), addr),
+					 addr);
+			size = pud_leaf(READ_ONCE(*pud)) ? PUD_SIZE : PMD_SIZE;
+		}
+		follow_pfnmap_end(&args);
+	}
+	mmap_read_unlock(mm);
+	return size;
+}
+
+/* The PFN mapped at @addr, or 0. */
+static unsigned long egm_mt_pfn(unsigned long addr)
+{
+	struct mm_struct *mm = current->mm;
+	struct follow_pfnmap_args args = {};
+	unsigned long pfn = 0;
+
+	mmap_read_lock(mm);
+	args.vma = vma_lookup(mm, addr);
+	args.address = addr;
+	if (args.vma && !follow_pfnmap_start(&args)) {
+		pfn = args.pfn;
+		follow_pfnmap_end(&args);
+	}
+	mmap_read_unlock(mm);
+	return pfn;
+}
+
+/*
+ * Data written through the user mapping lands in the right physical page
+ * (read back through the kernel mapping), and the other way round, at
+ * several offsets into mappings made at several offsets into the region.
+ */
+static void egm_mapping_right_pfn(struct kunit *test)
+{
+	static const u64 map_offsets[] = { 0, PAGE_SIZE, 3 * SZ_1M, SZ_4M };
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	int m;
+
+	for (m = 0; m < ARRAY_SIZE(map_offsets); m++) {
+		u64 moff = map_offsets[m];
+		unsigned long len = SZ_4M, addr = egm_mt_map(test, mt, moff, len);
+		unsigned long at[] = { 0, PAGE_SIZE + 8, SZ_2M - 4, len - 8 };
+		int i;
+
+		for (i = 0; i < ARRAY_SIZE(at); i++) {
+			u64 val = 0x5eed0000ull + m * 16 + i, back = 0;
+
+			KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr + at[i],
+							   &val, sizeof(val)), 0ul);
+			KUNIT_EXPECT_EQ(test, *(u64 *)egm_mt_kaddr(mt, moff + at[i]), val);
+			KUNIT_EXPECT_EQ(test, egm_mt_pfn(addr + at[i]),
+					PHYS_PFN(mt->mem.region->base + moff + at[i]));
+
+			*(u64 *)egm_mt_kaddr(mt, moff + at[i]) = ~val;
+			KUNIT_ASSERT_EQ(test, copy_from_user(&back,
+							     (void __user *)addr + at[i],
+							     sizeof(back)), 0ul);
+			KUNIT_EXPECT_EQ(test, back, ~val);
+		}
+		vm_munmap(addr, len);
+	}
+	/* Only the test's own "open file" is left as a user. */
+	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 1u);
+}
+
+/*
+ * An aligned mapping of the whole region is served by the largest leaf the
+ * architecture supports for PFN maps: PUD on x86_64, PMD on arm64.
+ */
+static void egm_mapping_huge_leaves(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, 0);
+	struct egm_region *region = mt->mem.region;
+	unsigned long leaf = egm_region_leaf_size(region);
+	unsigned long len = region->size, addr, off;
+	s64 before[EGM_LEAF_NR];
+	int i;
+
+	if (leaf == PAGE_SIZE)
+		kunit_skip(test, "no huge PFN maps on this architecture");
+	KUNIT_ASSERT_TRUE(test, IS_ALIGNED(region->base, leaf));
+
+	addr = egm_mt_map(test, mt, 0, len);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(addr, leaf));
+	/* Nothing is mapped at mmap() time. */
+	KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr), 0ul);
+
+	for (i = 0; i < EGM_LEAF_NR; i++)
+		before[i] = atomic64_read(&region->faults[i]);
+
+	for (off = 0; off < len; off += leaf) {
+		u32 v = off / leaf;
+
+		KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr + off + 64,
+						   &v, sizeof(v)), 0ul);
+		KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr + off), leaf);
+		KUNIT_EXPECT_EQ(test, *(u32 *)egm_mt_kaddr(mt, off + 64), v);
+	}
+	kunit_info(test, "%lu leaves of %lu KiB for %lu MiB\n", len / leaf,
+		   leaf >> 10, len >> 20);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&region->faults[EGM_LEAF_PTE]),
+			before[EGM_LEAF_PTE]);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&region->faults[leaf == PUD_SIZE ?
+							   EGM_LEAF_PUD : EGM_LEAF_PMD]) -
+			before[leaf == PUD_SIZE ? EGM_LEAF_PUD : EGM_LEAF_PMD],
+			(s64)(len / leaf));
+	vm_munmap(addr, len);
+}
+
+/*
+ * A poisoned page: the huge leaf that would hold it falls back to smaller
+ * leaves, its neighbours map and work, the page itself cannot be accessed,
+ * and the other huge blocks are unaffected.
+ */
+static void egm_mapping_poison_fallback(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, 0);
+	struct egm_region *region = mt->mem.region;
+	unsigned long leaf = egm_region_leaf_size(region);
+	unsigned long len = region->size, addr;
+	u64 bad = leaf / 2 + 3 * PAGE_SIZE;	/* inside the first block */
+	u64 val = 0x0bad0bad, back;
+
+	addr = egm_mt_map(test, mt, 0, len);
+
+	/* Map the first block huge, then poison a page in it. */
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, &val, sizeof(val)),
+			0ul);
+	if (leaf > PAGE_SIZE)
+		KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr), leaf);
+	KUNIT_ASSERT_EQ(test, egm_report_poison(mt->mem.att, region->base + bad), 0);
+	flush_work(&region->poison_work);
+	/* The zap removed the huge leaf. */
+	KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr), 0ul);
+
+	/* The neighbours still work, on leaves that avoid the bad page. */
+	KUNIT_EXPECT_EQ(test, copy_to_user((void __user *)addr + bad - PAGE_SIZE,
+					   &val, sizeof(val)), 0ul);
+	KUNIT_EXPECT_EQ(test, copy_to_user((void __user *)addr + bad + PAGE_SIZE,
+					   &val, sizeof(val)), 0ul);
+	KUNIT_EXPECT_EQ(test, *(u64 *)egm_mt_kaddr(mt, bad + PAGE_SIZE), val);
+	KUNIT_EXPECT_LT(test, egm_mt_leaf(addr + bad - PAGE_SIZE), leaf);
+	KUNIT_EXPECT_GT(test, egm_mt_leaf(addr + bad - PAGE_SIZE), 0ul);
+	/* Far from the bad page inside the block, a smaller huge leaf if any. */
+	KUNIT_EXPECT_EQ(test, copy_to_user((void __user *)addr, &val, sizeof(val)),
+			0ul);
+	KUNIT_EXPECT_GT(test, egm_mt_leaf(addr), 0ul);
+
+	/* The poisoned page itself: VM_FAULT_HWPOISON, the access fails. */
+	KUNIT_EXPECT_NE(test, copy_from_user(&back, (void __user *)addr + bad,
+					     sizeof(back)), 0ul);
+	KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr + bad), 0ul);
+
+	/* The next block is still one huge leaf. */
+	if (len >= 2 * leaf && leaf > PAGE_SIZE) {
+		KUNIT_EXPECT_EQ(test, copy_to_user((void __user *)addr + leaf, &val,
+						   sizeof(val)), 0ul);
+		KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr + leaf), leaf);
+	}
+	vm_munmap(addr, len);
+}
+
+/* Revoke: every later access fails; the region goes once unmapped. */
+static void egm_mapping_revoke(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
+	u64 val = 42, back;
+
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, &val, sizeof(val)),
+			0ul);
+	egm_revoke_region(mt->mem.att);
+
+	KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr), 0ul);
+	KUNIT_EXPECT_NE(test, copy_from_user(&back, (void __user *)addr,
+					     sizeof(back)), 0ul);
+	KUNIT_EXPECT_NE(test, copy_to_user((void __user *)addr + SZ_8M, &val,
+					   sizeof(val)), 0ul);
+	/* A new mapping of a revoked region is refused. */
+	KUNIT_EXPECT_EQ(test, (long)vm_mmap(mt->file, 0, PAGE_SIZE,
+					    PROT_READ, MAP_SHARED, 0),
+			(long)-ENODEV);
+	/* Revoking twice is harmless. */
+	egm_revoke_region(mt->mem.att);
+
+	/* Parents gone while still mapped: the region outlives them... */
+	egm_unregister_region(mt->mem.att);
+	mt->mem.att = NULL;
+	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 1);
+	/* ...and goes with the last user. */
+	vm_munmap(addr, SZ_16M);
+	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 1);
+	egm_region_release(mt->mem.region);
+	mt->acquired = false;
+	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 0);
+}
+
+struct egm_mt_toucher {
+	struct mm_struct *mm;
+	unsigned long addr;
+	u64 value;
+	unsigned long left;
+	struct completion done;
+};
+
+static int egm_mt_touch_fn(void *data)
+{
+	struct egm_mt_toucher *t = data;
+
+	kthread_use_mm(t->mm);
+	t->left = copy_from_user(&t->value, (void __user *)t->addr,
+				 sizeof(t->value));
+	kthread_unuse_mm(t->mm);
+	complete(&t->done);
+	return 0;
+}
+
+static void egm_mt_touch_async(struct kunit *test, struct egm_mt_toucher *t,
+			       unsigned long addr)
+{
+	struct task_struct *task;
+
+	t->mm = current->mm;
+	t->addr = addr;
+	t->left = ~0ul;
+	init_completion(&t->done);
+	task = kthread_run(egm_mt_touch_fn, t, "egm-kunit-touch");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+}
+
+/*
+ * Reset: mappings are zapped and faults wait until every parent in reset
+ * is done; then the same data is there again.
+ */
+static void egm_mapping_reset(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
+	struct egm_attachment *second;
+	struct egm_region_desc desc = {
+		.base = mt->mem.region->base,
+		.size = mt->mem.region->size,
+		.pxm = EGM_MT_PXM,
+	};
+	struct egm_mt_toucher t;
+	struct device *gpu1;
+	u64 val = 0xfeedface;
+
+	gpu1 = kunit_device_register(test, "egm-map-gpu1");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, gpu1);
+	second = egm_register_region(gpu1, &desc);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, second);
+
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr + SZ_4M, &val,
+					   sizeof(val)), 0ul);
+	KUNIT_ASSERT_GT(test, egm_mt_leaf(addr + SZ_4M), 0ul);
+
+	/* Both parents reset at once. */
+	KUNIT_ASSERT_EQ(test, egm_reset_begin(mt->mem.att), 0);
+	KUNIT_EXPECT_EQ(test, egm_reset_begin(mt->mem.att), -EINVAL);
+	KUNIT_ASSERT_EQ(test, egm_reset_begin(second), 0);
+	KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr + SZ_4M), 0ul);
+
+	egm_mt_touch_async(test, &t, addr + SZ_4M);
+	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&t.done,
+							     msecs_to_jiffies(200)));
+	/* One parent done: still waiting for the other. */
+	egm_reset_end(mt->mem.att);
+	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&t.done,
+							     msecs_to_jiffies(200)));
+	egm_reset_end(second);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&t.done,
+							    msecs_to_jiffies(10000)));
+	KUNIT_EXPECT_EQ(test, t.left, 0ul);
+	KUNIT_EXPECT_EQ(test, t.value, val);
+
+	egm_unregister_region(second);
+	vm_munmap(addr, SZ_16M);
+}
+
+static void egm_mapping_bad_requests(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	unsigned long ok = egm_mt_map(test, mt, 0, PAGE_SIZE);
+
+	/* Past the end, straddling the end. */
+	KUNIT_EXPECT_EQ(test, (long)vm_mmap(mt->file, 0, PAGE_SIZE, PROT_READ,
+					    MAP_SHARED, SZ_16M),
+			(long)-EINVAL);
+	KUNIT_EXPECT_EQ(test, (long)vm_mmap(mt->file, 0, 2 * PAGE_SIZE, PROT_READ,
+					    MAP_SHARED, SZ_16M - PAGE_SIZE),
+			(long)-EINVAL);
+	KUNIT_EXPECT_EQ(test, (long)vm_mmap(mt->file, 0, SZ_32M, PROT_READ,
+					    MAP_SHARED, 0),
+			(long)-EINVAL);
+	/* Private mappings would be copy-on-write of PFNs. */
+	KUNIT_EXPECT_EQ(test, (long)vm_mmap(mt->file, 0, PAGE_SIZE,
+					    PROT_READ | PROT_WRITE, MAP_PRIVATE, 0),
+			(long)-EINVAL);
+	/* Offsets far past the end, where offset arithmetic could wrap. */
+	KUNIT_EXPECT_LT(test, (long)vm_mmap(mt->file, 0, PAGE_SIZE, PROT_READ,
+					    MAP_SHARED, ULONG_MAX & PAGE_MASK), 0l);
+	vm_munmap(ok, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 1u);
+}
+
+/*
+ * Splitting a mapping (munmap of its middle) keeps both halves working and
+ * counted: the region stays in use until the last piece goes.
+ */
+static void egm_mapping_split(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
+	u64 val = 7, back = 0;
+
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr + SZ_8M + 8, &val,
+					   sizeof(val)), 0ul);
+	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 2u);
+
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr + SZ_4M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 3u);
+	KUNIT_EXPECT_EQ(test, copy_from_user(&back, (void __user *)addr + SZ_8M + 8,
+					     sizeof(back)), 0ul);
+	KUNIT_EXPECT_EQ(test, back, val);
+	KUNIT_EXPECT_EQ(test, copy_to_user((void __user *)addr, &val, sizeof(val)),
+			0ul);
+	KUNIT_EXPECT_NE(test, copy_from_user(&back, (void __user *)addr + SZ_4M,
+					     sizeof(back)), 0ul);
+
+	vm_munmap(addr, SZ_16M);
+	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 1u);
+	KUNIT_EXPECT_EQ(test, egm_region_state(mt->mem.region), EGM_IN_USE);
+}
+
+static struct kunit_case egm_mapping_cases[] = {
+	KUNIT_CASE(egm_mapping_right_pfn),
+	KUNIT_CASE(egm_mapping_huge_leaves),
+	KUNIT_CASE(egm_mapping_poison_fallback),
+	KUNIT_CASE(egm_mapping_revoke),
+	KUNIT_CASE(egm_mapping_reset),
+	KUNIT_CASE(egm_mapping_bad_requests),
+	KUNIT_CASE(egm_mapping_split),
+	{}
+};
+
+static struct kunit_suite egm_mapping_suite = {
+	.name = "egm_mapping",
+	.exit = egm_mt_exit,
+	.test_cases = egm_mapping_cases,
+};
+
+kunit_test_suite(egm_mapping_suite);

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for egm-core scrubbing and tenancy: zeroing skips poisoned
+ * pages, a fatal signal stops a scrub and leaves the region dirty, and a
+ * region is scrubbed in the background between users.  They need memory
+ * hidden from the kernel (see egm_kunit.h) and skip without it.
+ */
+#include <kunit/test.h>
+#include <linux/egm_core.h>
+#include <linux/kthread.h>
+#include <linux/delay.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+
+#include "egm_kunit.h"
+
+#define EGM_ST_PXM	13
+
+static void egm_st_exit(struct kunit *test)
+{
+	struct egm_kunit_mem *mem = test->priv;
+
+	if (mem)
+		egm_kunit_mem_unregister(test, mem);
+}
+
+static struct egm_kunit_mem *egm_st_setup(struct kunit *test, u64 size)
+{
+	struct egm_kunit_mem *mem;
+
+	mem = kunit_kzalloc(test, sizeof(*mem), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	test->priv = mem;
+	egm_kunit_mem_register(test, mem, 0, size, EGM_ST_PXM);
+	KUNIT_ASSERT_EQ(test, egm_region_state(mem->region), EGM_DIRTY);
+	return mem;
+}
+
+static u8 *egm_st_kaddr(struct kunit *test, struct egm_region *region)
+{
+	u8 *kaddr;
+
+	mutex_lock(&region->state_lock);
+	kaddr = egm_region_kaddr_locked(region);
+	mutex_unlock(&region->state_lock);
+	KUNIT_ASSERT_NOT_NULL(test, kaddr);
+	return kaddr;
+}
+
+/* Count pages that are not all zero; poisoned pages must keep @fill. */
+static unsigned long egm_st_dirty_pages(struct kunit *test,
+					struct egm_region *region, u8 fill)
+{
+	u8 *kaddr = region->kaddr;
+	unsigned long i, dirty = 0;
+
+	for (i = 0; i < region->nr_pages; i++) {
+		u8 *page = kaddr + ((u64)i << PAGE_SHIFT);
+
+		if (test_bit(i, region->poison)) {
+			KUNIT_EXPECT_NULL_MSG(test, memchr_inv(page, fill, PAGE_SIZE),
+					      "poisoned page %lu was written", i);
+			continue;
+		}
+		if (memchr_inv(page, 0, PAGE_SIZE))
+			dirty++;
+	}
+	return dirty;
+}
+
+static void egm_scrub_zeroes_all_but_poison(struct kunit *test)
+{
+	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
+	struct egm_region *region = mem->region;
+	u8 *kaddr = egm_st_kaddr(test, region);
+
+	memset(kaddr, 0xa5, region->size);
+	/* Poison the first page, one in the middle, and the last. */
+	egm_region_mark_poison(region, 0, 1);
+	egm_region_mark_poison(region, SZ_32M + 5 * PAGE_SIZE, 1);
+	egm_region_mark_poison(region, region->size - 1, 1);
+
+	KUNIT_EXPECT_EQ(test, egm_region_scrub(region, true), 0);
+	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_CLEAN);
+	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0xa5), 0ul);
+
+	/* A clean region is not scrubbed again. */
+	KUNIT_EXPECT_EQ(test, egm_region_scrub(region, true), 0);
+}
+
+/* A caller that is already dying does not scrub: the region stays dirty. */
+static void egm_scrub_fatal_signal_pending(struct kunit *test)
+{
+	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
+	struct egm_region *region = mem->region;
+	u8 *kaddr = egm_st_kaddr(test, region);
+	int ret;
+
+	memset(kaddr, 0x5a, region->size);
+	allow_signal(SIGKILL);
+	send_sig(SIGKILL, current, 1);
+	KUNIT_ASSERT_TRUE(test, fatal_signal_pending(current));
+
+	ret = egm_region_scrub(region, true);
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -EINTR);
+	flush_signals(current);
+	disallow_signal(SIGKILL);
+
+	KUNIT_EXPECT_EQ(test, ret, -EINTR);
+	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_DIRTY);
+	KUNIT_EXPECT_NE(test, egm_st_dirty_pages(test, region, 0), 0ul);
+}
+
+struct egm_st_killer {
+	struct task_struct *victim;
+	unsigned int delay_ms;
+};
+
+static int egm_st_killer_fn(void *data)
+{
+	struct egm_st_killer *k = data;
+
+	usleep_range(k->delay_ms * 1000, k->delay_ms * 1000 + 500);
+	send_sig(SIGKILL, k->victim, 1);
+	return 0;
+}
+
+/*
+ * A fatal signal in the middle of a scrub: the scrub either stops, and the
+ * region stays DIRTY, or it had already finished, and then every page is
+ * zero.  Never half-clean and marked clean.
+ */
+static void egm_scrub_fatal_signal_midway(struct kunit *test)
+{
+	struct egm_kunit_mem *mem = egm_st_setup(test, 0);
+	struct egm_region *region = mem->region;
+	struct egm_st_killer k = { .victim = current, .delay_ms = 5 };
+	struct task_struct *killer;
+	u8 *kaddr = egm_st_kaddr(test, region);
+	int ret;
+
+	memset(kaddr, 0x3c, region->size);
+	allow_signal(SIGKILL);
+	killer = kthread_run(egm_st_killer_fn, &k, "egm-kunit-killer");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(killer));
+
+	ret = egm_region_scrub(region, true);
+	/* The killer may not have fired yet if the scrub was quick. */
+	while (!fatal_signal_pending(current))
+		usleep_range(1000, 2000);
+	flush_signals(current);
+	disallow_signal(SIGKILL);
+
+	kunit_info(test, "scrub of %llu MiB returned %d\n", region->size >> 20, ret);
+	if (ret) {
+		KUNIT_EXPECT_EQ(test, ret, -EINTR);
+		KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_DIRTY);
+		KUNIT_EXPECT_NE(test, egm_st_dirty_pages(test, region, 0), 0ul);
+		/* A later scrub finishes the job. */
+		KUNIT_EXPECT_EQ(test, egm_region_scrub(region, true), 0);
+	}
+	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_CLEAN);
+	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
+}
+
+/*
+ * Tenancy: one user at a time; the last user's release scrubs in the
+ * background; the next acquire gets a clean region.
+ */
+static void egm_scrub_between_tenants(struct kunit *test)
+{
+	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
+	struct egm_region *region = mem->region;
+	u8 *kaddr = egm_st_kaddr(test, region);
+
+	/* Dirty and not scrubbing: a non-blocking acquire starts the scrub. */
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, true), -EAGAIN);
+	/* A blocking one waits for it (or runs it). */
+	KUNIT_ASSERT_EQ(test, egm_region_acquire(region, false), 0);
+	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_IN_USE);
+	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -EBUSY);
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, true), -EBUSY);
+
+	/* The tenant leaves data behind. */
+	memset(kaddr, 0x77, region->size);
+	egm_region_release(region);
+
+	/* The next tenant never sees it. */
+	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
+	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
+	KUNIT_ASSERT_EQ(test, egm_region_acquire(region, true), 0);
+	egm_region_release(region);
+	KUNIT_EXPECT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
+}
+
+/* Revoke stops a background scrub and leaves the region dirty. */
+static void egm_scrub_revoke_stops(struct kunit *test)
+{
+	struct egm_kunit_mem *mem = egm_st_setup(test, 0);
+	struct egm_region *region = mem->region;
+
+	egm_region_kick_scrub(region);
+	egm_revoke_region(mem->att);
+	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_SCRUBBING);
+	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_IN_USE);
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -ENODEV);
+}
+
+static struct kunit_case egm_scrub_cases[] = {
+	KUNIT_CASE(egm_scrub_zeroes_all_but_poison),
+	KUNIT_CASE(egm_scrub_fatal_signal_pending),
+	KUNIT_CASE(egm_scrub_fatal_signal_midway),
+	KUNIT_CASE(egm_scrub_between_tenants),
+	KUNIT_CASE(egm_scrub_revoke_stops),
+	{}
+};
+
+static struct kunit_suite egm_scrub_suite = {
+	.name = "egm_scrub",
+	.exit = egm_st_exit,
+	.test_cases = egm_scrub_cases,
+};
+
+kunit_test_suite(egm_scrub_suite);
