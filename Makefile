@@ -20,13 +20,16 @@ export EGM_JOBS := $(JOBS)
 S := scripts/egm
 
 .PHONY: all help setup prepare kunit kunit-all kernel static modules check \
-	summary clean-results
+	summary clean-results qemu-test demo demo-check
 
 all: check
 
 help:
 	@echo 'egm-core targets:'
-	@echo '  make check        everything below that tests: kunit-all, static, modules'
+	@echo '  make demo         boot a QEMU host and run a VM whose RAM is /dev/egm1, step by step'
+	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, demo-check'
+	@echo '  make qemu-test    the end-to-end suite of /dev/egmN in QEMU, on the debug kernel'
+	@echo '  make demo-check   the demo, with its checks only'
 	@echo '  make kunit        KUnit under KUNIT_ARCH=$(KUNIT_ARCH) (um x86_64 arm64 arm64-64k)'
 	@echo '  make kunit-all    KUnit under each of KUNIT_ARCHS=$(KUNIT_ARCHS)'
 	@echo '  make static       sparse, W=1, coccicheck, checkpatch --strict, kernel-doc'
@@ -58,6 +61,15 @@ static: prepare
 modules: kernel
 	@$(S)/oot.sh $(KDIR)
 
+qemu-test: kernel
+	@$(S)/qemu-test.sh
+
+demo: kernel
+	@$(S)/demo.sh talk
+
+demo-check: kernel
+	@$(S)/demo.sh check
+
 clean-results:
 	@rm -rf $(EGM_CACHE)/results
 
@@ -70,6 +82,8 @@ check: prepare clean-results
 	$(MAKE) --no-print-directory modules || { rc=1; \
 		mkdir -p $(EGM_CACHE)/results; \
 		echo "0 1 0 modules" > $(EGM_CACHE)/results/modules; }; \
+	$(MAKE) --no-print-directory qemu-test || rc=1; \
+	$(MAKE) --no-print-directory demo-check || rc=1; \
 	$(S)/summary.sh || rc=1; \
 	exit $$rc
 

@@ -79,6 +79,8 @@ int egm_region_for_each_parent(struct egm_region *region,
 			       int (*fn)(struct device *parent, void *data),
 			       void *data);
 
+int egm_attach_chardev(struct egm_attachment *attachment);
+
 int egm_reset_begin(struct egm_attachment *attachment);
 void egm_reset_end(struct egm_attachment *attachment);
 void egm_revoke_region(struct egm_attachment *attachment);

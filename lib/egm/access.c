@@ -137,6 +137,30 @@ void egm_reset_end(struct egm_attachment *attachment)
 }
 EXPORT_SYMBOL_NS_GPL(egm_reset_end, EGM_CORE_NS);
 
+/*
+ * The parent is leaving: if it is inside a reset, end it, or the other
+ * parents' users would wait for it forever.
+ */
+void egm_reset_abandon(struct egm_attachment *attachment)
+{
+	struct egm_region *region = attachment->region;
+	bool last = false;
+
+	mutex_lock(&region->access_lock);
+	if (attachment->in_reset) {
+		attachment->in_reset = false;
+		WRITE_ONCE(region->resets, region->resets - 1);
+		last = !region->resets;
+		dev_warn(attachment->parent,
+			 "EGM PXM %u: unregistered during a reset, reset ended\n",
+			 region->pxm);
+	}
+	mutex_unlock(&region->access_lock);
+
+	if (last)
+		wake_up_all(&region->access_wq);
+}
+
 /**
  * egm_revoke_region() - a parent says the region's memory is gone
  * @attachment: the parent's attachment

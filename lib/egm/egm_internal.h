@@ -13,13 +13,16 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "egm_compat.h"
 
+struct dentry;
 struct device;
+struct egm_chardev;
 struct file;
 struct inode;
 struct resource;
@@ -39,6 +42,15 @@ extern struct mutex egm_registry_lock;
  * removed.  Defined in access.c.
  */
 extern struct srcu_struct egm_srcu;
+
+/*
+ * egm_wq: egm-core's own work (background scrub coordinators, deferred
+ * frees and puts), drained when the module goes.  Defined in main.c.
+ */
+extern struct workqueue_struct *egm_wq;
+
+/* Newly poisoned pages remembered one by one before zapping them all. */
+#define EGM_ZAP_PENDING_MAX	16
 
 /* Leaf sizes a fault can install, for the statistics. */
 enum egm_leaf {
@@ -79,8 +91,10 @@ enum egm_state {
  * @ref: lifetime of this structure, its claim and its backing objects.
  *	The registry holds one reference while the region has attachments;
  *	lookups, open files, mappings and queued work hold their own.
- * @rcu: the structure is freed after a grace period, for the lockless
- *	poison lookup of the GHES notifier
+ * @free_rwork: frees the structure after an RCU grace period, for the
+ *	lockless poison lookup of the GHES notifier
+ * @put_work: drops a reference from a context that must not take
+ *	egm_registry_lock (see egm_region_put_async())
  * @attachments: list of struct egm_attachment, guarded by egm_registry_lock
  * @nr_attachments: length of @attachments, guarded by egm_registry_lock;
  *	the region is in the registry exactly while this is non-zero
@@ -95,6 +109,12 @@ enum egm_state {
  * @poison: one bit per PAGE_SIZE page, set atomically (any context), never
  *	cleared; freed with the region
  * @nr_poisoned: number of bits set in @poison
+ * @poison_lock: guards @zap_pending, @nr_zap_pending and @zap_all; taken
+ *	with interrupts off (the GHES notifier runs in atomic context)
+ * @zap_pending: pages newly poisoned and not yet zapped
+ * @nr_zap_pending: entries used in @zap_pending
+ * @zap_all: @zap_pending overflowed (or a table was loaded): zap every
+ *	poisoned page
  * @poison_work: zaps newly poisoned pages out of every mapping
  * @state_lock: guards @state, @users, @kaddr and @scrub_error
  * @state: see enum egm_state
@@ -106,6 +126,9 @@ enum egm_state {
  * @scrub_cancel: set by revoke; every scrub of the region stops
  * @scrub_error: result of the last scrub (0, -EINTR, -ENOMEM, ...)
  * @faults: faults served, by leaf size
+ * @chardev: the /dev/egm<pxm> frontend, or NULL; guarded by
+ *	egm_registry_lock
+ * @debugfs: /sys/kernel/debug/egm/egm<pxm>, while the region is registered
  * @pfn_space: registration with the kernel's memory-failure handling, on
  *	kernels that have it (see egm_compat.h)
  */
@@ -118,7 +141,8 @@ struct egm_region {
 	struct resource *res;
 	char name[16];
 	struct kref ref;
-	struct rcu_head rcu;
+	struct rcu_work free_rwork;
+	struct work_struct put_work;
 
 	struct list_head attachments;
 	unsigned int nr_attachments;
@@ -133,6 +157,10 @@ struct egm_region {
 
 	unsigned long *poison;
 	atomic_long_t nr_poisoned;
+	spinlock_t poison_lock;
+	unsigned long zap_pending[EGM_ZAP_PENDING_MAX];
+	unsigned int nr_zap_pending;
+	bool zap_all;
 	struct work_struct poison_work;
 
 	struct mutex state_lock;
@@ -145,6 +173,8 @@ struct egm_region {
 	int scrub_error;
 
 	atomic64_t faults[EGM_LEAF_NR];
+	struct egm_chardev *chardev;
+	struct dentry *debugfs;
 #ifdef EGM_HAVE_PFN_ADDRESS_SPACE
 	struct pfn_address_space pfn_space;
 #endif
@@ -157,16 +187,20 @@ struct egm_region {
  * @node: entry in @region->attachments, guarded by egm_registry_lock
  * @in_reset: the parent is between egm_reset_begin() and egm_reset_end();
  *	guarded by @region->access_lock
+ * @chardev_link: the parent selected the chardev frontend and has its link
+ *	under /sys/class/egm/egm<pxm>/parents/; guarded by egm_registry_lock
  */
 struct egm_attachment {
 	struct egm_region *region;
 	struct device *parent;
 	struct list_head node;
 	bool in_reset;
+	bool chardev_link;
 };
 
 /* registry.c */
 void egm_region_get(struct egm_region *region);
+void egm_region_put_async(struct egm_region *region);
 int egm_nr_live_regions(void);
 bool egm_registry_poison_pa(phys_addr_t pa);
 
@@ -179,13 +213,14 @@ void *egm_region_kaddr_locked(struct egm_region *region);
 void egm_region_access_init(struct egm_region *region);
 void egm_region_revoke(struct egm_region *region);
 void egm_region_zap(struct egm_region *region, u64 offset, u64 len);
+void egm_reset_abandon(struct egm_attachment *attachment);
 
 /* poison.c */
 int egm_poison_init(void);
 void egm_poison_exit(void);
 int egm_region_poison_create(struct egm_region *region);
 void egm_region_poison_destroy(struct egm_region *region);
-void egm_region_queue_poison_zap(struct egm_region *region);
+void egm_region_queue_poison_zap(struct egm_region *region, pgoff_t page);
 int egm_region_poison_register(struct egm_region *region);
 void egm_region_poison_unregister(struct egm_region *region);
 int egm_poison_load_table(struct egm_region *region, struct device *parent,
@@ -212,6 +247,18 @@ void egm_region_get_user(struct egm_region *region);
 void egm_region_put_user(struct egm_region *region);
 void egm_region_kick_scrub(struct egm_region *region);
 enum egm_state egm_region_state(struct egm_region *region);
+
+/* chardev.c */
+int egm_chardev_init(void);
+void egm_chardev_exit(void);
+void egm_chardev_detach(struct egm_attachment *attachment);
+void egm_chardev_destroy(struct egm_region *region);
+
+/* debugfs.c */
+void egm_debugfs_init(void);
+void egm_debugfs_exit(void);
+void egm_region_debugfs_create(struct egm_region *region);
+void egm_region_debugfs_remove(struct egm_region *region);
 
 /* mmap.c: the frontend-neutral mapping entry points */
 int egm_region_mmap(struct egm_region *region, struct vm_area_struct *vma,

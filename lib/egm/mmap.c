@@ -24,8 +24,9 @@
  * part) is allowed at any page boundary: a huge leaf across the split is
  * zapped by the kernel and faults back in smaller.  fork() shares the
  * mapping with the child, which counts as another user.  mremap() that
- * moves a mapping is refused with -EINVAL: QEMU never moves guest RAM, and
- * refusing keeps moved huge PFN leaves out of the picture.
+ * moves a mapping is refused with -EINVAL (->mremap, after which the kernel
+ * moves the page tables back): QEMU never moves guest RAM, and a mapping
+ * that stays where get_unmapped_area() put it keeps its huge alignment.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
@@ -81,7 +82,8 @@ static vm_fault_t egm_fault_wait_reset(struct vm_fault *vmf,
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 
-	drop_lock = fault_flag_allow_retry_first(vmf->flags);
+	/* 6.12 lets a fault be retried more than once: never wait locked. */
+	drop_lock = vmf->flags & FAULT_FLAG_ALLOW_RETRY;
 	if (drop_lock) {
 		/* The VMA may go away once the lock is dropped. */
 		egm_region_get(region);

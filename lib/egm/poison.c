@@ -41,32 +41,82 @@
 /* Header of the firmware table: the number of entries that follow. */
 #define EGM_FW_TABLE_HDR	sizeof(u64)
 
+/* Zap the whole leaf-sized blocks around pages [@start, @end). */
+static void egm_poison_zap_blocks(struct egm_region *region, u64 leaf,
+				  unsigned long start, unsigned long end)
+{
+	u64 first = ALIGN_DOWN(region->base + ((u64)start << PAGE_SHIFT), leaf);
+	u64 last = ALIGN(region->base + ((u64)end << PAGE_SHIFT), leaf);
+
+	first = max_t(u64, first, region->base) - region->base;
+	last = min_t(u64, last - region->base, region->size);
+	egm_region_zap(region, first, last - first);
+}
+
+/*
+ * Zap newly poisoned pages out of every mapping.  The range zapped around a
+ * page is widened to the whole block of the largest leaf a mapping can use
+ * (aligned in physical address, as leaves are): zapping a part of a PUD
+ * leaf would have to split it, which the kernel does only under the mmap
+ * lock, and unmap_mapping_range() does not hold it.  The next faults map
+ * the rest of the block again, around the poison.
+ */
 static void egm_poison_work_fn(struct work_struct *work)
 {
 	struct egm_region *region = container_of(work, struct egm_region,
 						 poison_work);
-	unsigned long start, end = 0;
+	unsigned long pending[EGM_ZAP_PENDING_MAX];
+	u64 leaf = egm_region_leaf_size(region);
+	unsigned long start, end = 0, flags;
+	unsigned int nr, i;
+	bool all;
+
+	spin_lock_irqsave(&region->poison_lock, flags);
+	nr = region->nr_zap_pending;
+	memcpy(pending, region->zap_pending, nr * sizeof(pending[0]));
+	all = region->zap_all;
+	region->nr_zap_pending = 0;
+	region->zap_all = false;
+	spin_unlock_irqrestore(&region->poison_lock, flags);
 
 	/* Faults that missed the new bits are done after this. */
 	synchronize_srcu(&egm_srcu);
 
+	if (!all) {
+		for (i = 0; i < nr; i++)
+			egm_poison_zap_blocks(region, leaf, pending[i],
+					      pending[i] + 1);
+		return;
+	}
 	for (;;) {
 		start = find_next_bit(region->poison, region->nr_pages, end);
 		if (start >= region->nr_pages)
 			break;
 		end = find_next_zero_bit(region->poison, region->nr_pages, start);
-		egm_region_zap(region, (u64)start << PAGE_SHIFT,
-			       (u64)(end - start) << PAGE_SHIFT);
+		egm_poison_zap_blocks(region, leaf, start, end);
 	}
 }
 
-/*
- * The work holds no reference: egm_region_free() waits for RCU readers
- * (the GHES notifier) and then cancels the work before freeing.
+/**
+ * egm_region_queue_poison_zap() - zap a newly poisoned page from every mapping
+ * @region: the region
+ * @page: page index of the new poison, or ULONG_MAX for "every poisoned page"
+ *
+ * Any context but NMI.  The work holds no reference: egm_region_free()
+ * waits for RCU readers (the GHES notifier) and then cancels the work.
  */
-void egm_region_queue_poison_zap(struct egm_region *region)
+void egm_region_queue_poison_zap(struct egm_region *region, pgoff_t page)
 {
-	schedule_work(&region->poison_work);
+	unsigned long flags;
+
+	spin_lock_irqsave(&region->poison_lock, flags);
+	if (page == ULONG_MAX || region->nr_zap_pending == EGM_ZAP_PENDING_MAX)
+		region->zap_all = true;
+	else
+		region->zap_pending[region->nr_zap_pending++] = page;
+	spin_unlock_irqrestore(&region->poison_lock, flags);
+
+	queue_work(egm_wq, &region->poison_work);
 }
 
 int egm_region_poison_create(struct egm_region *region)
@@ -77,6 +127,7 @@ int egm_region_poison_create(struct egm_region *region)
 	if (!region->poison)
 		return -ENOMEM;
 	atomic_long_set(&region->nr_poisoned, 0);
+	spin_lock_init(&region->poison_lock);
 	INIT_WORK(&region->poison_work, egm_poison_work_fn);
 	return 0;
 }
@@ -234,7 +285,7 @@ int egm_poison_load_table(struct egm_region *region, struct device *parent,
 	if (ret > 0) {
 		dev_info(parent, "EGM PXM %u: %d retired pages from firmware, %ld pages poisoned\n",
 			 region->pxm, ret, atomic_long_read(&region->nr_poisoned));
-		egm_region_queue_poison_zap(region);
+		egm_region_queue_poison_zap(region, ULONG_MAX);
 	}
 	return ret;
 
@@ -301,7 +352,8 @@ int egm_report_poison(struct egm_attachment *attachment, phys_addr_t pa)
 	if (pa < region->base || pa - region->base >= region->size)
 		return -ERANGE;
 	if (egm_region_mark_poison(region, pa - region->base, 1))
-		egm_region_queue_poison_zap(region);
+		egm_region_queue_poison_zap(region,
+					    (pa - region->base) >> PAGE_SHIFT);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(egm_report_poison, EGM_CORE_NS);
@@ -318,7 +370,7 @@ static int egm_pfn_to_vma_pgoff(struct vm_area_struct *vma, unsigned long pfn,
 
 	*pgoff = pfn - PHYS_PFN(region->base);
 	if (egm_region_mark_poison(region, (u64)*pgoff << PAGE_SHIFT, 1))
-		egm_region_queue_poison_zap(region);
+		egm_region_queue_poison_zap(region, *pgoff);
 	return 0;
 }
 
@@ -357,6 +409,9 @@ static int egm_ghes_notify(struct notifier_block *nb, unsigned long sev,
 {
 	struct cper_sec_mem_err *mem_err = data;
 
+	/* A corrected error leaves the memory usable: as ghes_do_proc() does. */
+	if (sev < GHES_SEV_RECOVERABLE)
+		return NOTIFY_DONE;
 	if (!mem_err || !(mem_err->validation_bits & CPER_MEM_VALID_PA))
 		return NOTIFY_DONE;
 	return egm_registry_poison_pa(mem_err->physical_addr) ?

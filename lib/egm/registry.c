@@ -59,7 +59,10 @@ DEFINE_MUTEX(egm_registry_lock);
 /* PXM -> struct egm_region with nr_attachments > 0; see egm_registry_lock. */
 static DEFINE_XARRAY(egm_regions);
 
-/* Regions allocated and not yet freed; read by KUnit to prove no leak. */
+/*
+ * Regions created and not yet freed (claim released); read by KUnit to
+ * prove no leak.
+ */
 static atomic_t egm_live_regions = ATOMIC_INIT(0);
 
 int egm_nr_live_regions(void)
@@ -214,23 +217,33 @@ static int egm_region_setup(struct egm_region *region)
 	return err;
 }
 
+/* After a grace period: no GHES reader can still see the region. */
+static void egm_region_free_rcu(struct work_struct *work)
+{
+	struct egm_region *region = container_of(to_rcu_work(work),
+						 struct egm_region, free_rwork);
+
+	egm_region_teardown(region);
+	kfree(region);
+}
+
 /*
  * Free a region whose last reference is gone.  Runs under egm_registry_lock
  * so that releasing the physical range and a new registration of the same
  * PXM are ordered: a parent that re-registers right after teardown never
- * sees the old claim.
+ * sees the old claim.  The rest waits for an RCU grace period (the GHES
+ * notifier walks egm_regions locklessly), off this path: it may run under
+ * the registry lock and the mmap lock of a munmap().
  */
 static void egm_region_free(struct egm_region *region)
 {
 	lockdep_assert_held(&egm_registry_lock);
 
 	pr_debug("PXM %u: region freed\n", region->pxm);
-	/* It left egm_regions already; let GHES readers of it finish. */
-	synchronize_rcu();
-	egm_region_teardown(region);
 	release_mem_region(region->base, region->size);
-	kfree(region);
 	atomic_dec(&egm_live_regions);
+	INIT_RCU_WORK(&region->free_rwork, egm_region_free_rcu);
+	queue_rcu_work(egm_wq, &region->free_rwork);
 }
 
 /* kref release for puts made with egm_registry_lock held. */
@@ -244,6 +257,26 @@ static void egm_region_release_unlock(struct kref *ref)
 {
 	egm_region_free(container_of(ref, struct egm_region, ref));
 	mutex_unlock(&egm_registry_lock);
+}
+
+/*
+ * A table that cannot be read is logged and leaves the registration in
+ * place: its pages can still be reported with egm_report_poison().
+ */
+static void egm_region_load_retired(struct egm_region *region,
+				    struct device *parent,
+				    const struct egm_region_desc *desc)
+{
+	lockdep_assert_held(&egm_registry_lock);
+
+	if (desc->retired_table_pa)
+		egm_poison_load_table(region, parent, desc->retired_table_pa,
+				      desc->retired_table_size);
+}
+
+static void egm_region_put_work_fn(struct work_struct *work)
+{
+	egm_region_put(container_of(work, struct egm_region, put_work));
 }
 
 static struct egm_region *egm_region_create(struct device *parent,
@@ -271,6 +304,7 @@ static struct egm_region *egm_region_create(struct device *parent,
 	snprintf(region->name, sizeof(region->name), "egm-pxm%u", desc->pxm);
 	kref_init(&region->ref);
 	INIT_LIST_HEAD(&region->attachments);
+	INIT_WORK(&region->put_work, egm_region_put_work_fn);
 
 	region->res = request_mem_region(desc->base, desc->size, region->name);
 	if (!region->res) {
@@ -285,11 +319,15 @@ static struct egm_region *egm_region_create(struct device *parent,
 	if (err)
 		goto err_release;
 
+	/* Retired pages are known before anyone can scrub or map the region. */
+	egm_region_load_retired(region, parent, desc);
+
 	err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
 	if (err)
 		goto err_teardown;
 
 	atomic_inc(&egm_live_regions);
+	egm_region_debugfs_create(region);
 	dev_info(parent, "EGM PXM %u: region [%pa-%pa] (%llu MiB) on node %d\n",
 		 desc->pxm, &desc->base, &last, desc->size >> 20, region->nid);
 	return region;
@@ -327,6 +365,7 @@ struct egm_attachment *egm_register_region(struct device *parent,
 {
 	struct egm_attachment *att;
 	struct egm_region *region;
+	unsigned int nr;
 	int err;
 
 	err = egm_desc_validate(parent, desc);
@@ -343,6 +382,7 @@ struct egm_attachment *egm_register_region(struct device *parent,
 		err = egm_region_check_join(region, parent, desc);
 		if (err)
 			goto err_unlock;
+		egm_region_load_retired(region, parent, desc);
 	} else {
 		region = egm_region_create(parent, desc);
 		if (IS_ERR(region)) {
@@ -354,19 +394,10 @@ struct egm_attachment *egm_register_region(struct device *parent,
 	att->region = region;
 	att->parent = get_device(parent);
 	list_add_tail(&att->node, &region->attachments);
-	region->nr_attachments++;
+	nr = ++region->nr_attachments;
 	mutex_unlock(&egm_registry_lock);
 
-	/*
-	 * A table that cannot be read is logged and leaves the registration
-	 * in place: its pages can still be reported with egm_report_poison().
-	 */
-	if (desc->retired_table_pa)
-		egm_poison_load_table(region, parent, desc->retired_table_pa,
-				      desc->retired_table_size);
-
-	dev_dbg(parent, "EGM PXM %u: attached (%u parents)\n",
-		region->pxm, region->nr_attachments);
+	dev_dbg(parent, "EGM PXM %u: attached (%u parents)\n", region->pxm, nr);
 	return att;
 
 err_unlock:
@@ -399,16 +430,22 @@ void egm_unregister_region(struct egm_attachment *attachment)
 
 	dev_dbg(attachment->parent, "EGM PXM %u: detaching\n", region->pxm);
 
+	/* A parent that goes away in the middle of a reset ends its reset. */
+	egm_reset_abandon(attachment);
+
 	mutex_lock(&egm_registry_lock);
+	egm_chardev_detach(attachment);
 	list_del(&attachment->node);
 	last = !--region->nr_attachments;
 	if (last) {
 		/*
 		 * Last parent gone: retire the region, revoke every mapping,
-		 * drop the registry's reference.
+		 * remove its frontends, drop the registry's reference.
 		 */
 		xa_erase(&egm_regions, region->pxm);
 		egm_region_revoke(region);
+		egm_chardev_destroy(region);
+		egm_region_debugfs_remove(region);
 		kref_put(&region->ref, egm_region_release_locked);
 	}
 	mutex_unlock(&egm_registry_lock);
@@ -459,6 +496,19 @@ void egm_region_get(struct egm_region *region)
 	kref_get(&region->ref);
 }
 
+/**
+ * egm_region_put_async() - drop a reference without taking egm_registry_lock
+ * @region: the region
+ *
+ * For work items that revoke waits for under egm_registry_lock: if theirs
+ * is the last reference, the put is handed to another work item.
+ */
+void egm_region_put_async(struct egm_region *region)
+{
+	if (!refcount_dec_not_one(&region->ref.refcount))
+		queue_work(egm_wq, &region->put_work);
+}
+
 /*
  * Mark a physical address poisoned in the region that holds it, for the
  * GHES notifier.  Any context but NMI.  Returns whether a region held it.
@@ -474,8 +524,10 @@ bool egm_registry_poison_pa(phys_addr_t pa)
 		if (pa < region->base || pa - region->base >= region->size)
 			continue;
 		found = true;
-		if (egm_region_mark_poison(region, pa - region->base, 1))
-			egm_region_queue_poison_zap(region);
+		if (!egm_region_mark_poison(region, pa - region->base, 1))
+			continue;
+		egm_region_queue_poison_zap(region,
+					    (pa - region->base) >> PAGE_SHIFT);
 		pr_warn_ratelimited("PXM %u: memory error at %pa, page poisoned\n",
 				    region->pxm, &pa);
 	}

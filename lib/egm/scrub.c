@@ -207,7 +207,8 @@ static void egm_scrub_work_fn(struct work_struct *work)
 
 	if (run)
 		egm_scrub_finish(region, egm_scrub_run(region, false));
-	egm_region_put(region);
+	/* Revoke waits for this work under egm_registry_lock. */
+	egm_region_put_async(region);
 }
 
 void egm_region_scrub_init(struct egm_region *region)
@@ -234,7 +235,7 @@ void egm_region_kick_scrub(struct egm_region *region)
 	 * workqueue than they do.
 	 */
 	egm_region_get(region);
-	if (!queue_work(system_unbound_wq, &region->scrub_work))
+	if (!queue_work(egm_wq, &region->scrub_work))
 		egm_region_put(region);
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_kick_scrub);
@@ -251,7 +252,7 @@ void egm_region_scrub_stop(struct egm_region *region)
 {
 	atomic_set(&region->scrub_cancel, 1);
 	if (cancel_work_sync(&region->scrub_work))
-		egm_region_put(region);
+		egm_region_put_async(region);
 }
 
 /**

@@ -19,6 +19,10 @@ EGM_JOBS=${EGM_JOBS:-$(nproc)}
 # patches/.
 EGM_OVERLAY_DIRS="include lib drivers samples Documentation tools"
 
+# What a kernel prints when something went wrong; any of it fails a test run.
+EGM_KERNEL_REPORTS='WARNING:|BUG:|Oops|Call Trace:|KASAN|UBSAN|kmemleak|possible (circular|recursive) locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|INFO: task .* blocked|RCU stall|Kernel panic'
+export EGM_KERNEL_REPORTS
+
 egm_log() { printf '==> %s\n' "$*"; }
 egm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

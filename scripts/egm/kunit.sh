@@ -23,7 +23,12 @@ args=()
 case "$cfg" in
 um) args+=(--arch=um) ;;
 x86_64)
+	# The x86_64 run is also the lock and sleep checker of the suites.
 	args+=(--arch=x86_64 "${qemu_mem[@]}"
+	       --kconfig_add CONFIG_DEBUG_KERNEL=y
+	       --kconfig_add CONFIG_PROVE_LOCKING=y
+	       --kconfig_add CONFIG_DEBUG_ATOMIC_SLEEP=y
+	       --kconfig_add CONFIG_DEBUG_VM=y
 	       --kernel_args 'memmap=1G$0x80000000'
 	       --kernel_args egm_core_kunit.mem_base=0x80000000) ;;
 arm64)
@@ -58,3 +63,15 @@ python3 "$EGM_REPO/scripts/egm/kunit-results.py" "$cfg" "$json" \
 	"$EGM_REPO/tools/testing/egm/kunit-skips" "$EGM_RESULTS/kunit-$cfg" ||
 	exit 1
 [ "$rc" = 0 ] || egm_die "kunit.py exited with $rc"
+
+# A passing test that made the kernel complain is a failure too.
+cp "$build/test.log" "$EGM_RESULTS/kunit-$cfg.console"
+if ! EGM_KERNEL_REPORTS="$EGM_KERNEL_REPORTS" python3 \
+	"$EGM_REPO/scripts/egm/scan-reports.py" "$cfg" "$build/test.log" \
+	"$EGM_REPO/tools/testing/egm/known-reports"; then
+	echo "kunit-$cfg: kernel reports in the console log (above)"
+	read -r p f s n < "$EGM_RESULTS/kunit-$cfg"
+	egm_record "kunit-$cfg" "$p" $((f + 1)) "$s"
+	echo "kunit-$cfg: $p passed, $((f + 1)) failed, $s skipped"
+	exit 1
+fi

@@ -51,8 +51,10 @@ result "sparse+W=1" "$log/build.findings"
 egm_log "coccicheck"
 : > "$log/cocci.findings"
 for d in $kdirs; do
+	# M= must be absolute: spatch runs in the build directory, where a
+	# relative lib/egm holds objects, not sources.
 	make -C "$EGM_KSRC" O="$out" ARCH=x86_64 J="$EGM_JOBS" coccicheck \
-		MODE=report M="$d" > "$log/cocci-$(echo "$d" | tr / _).log" 2>&1 ||
+		MODE=report M="$EGM_KSRC/$d" > "$log/cocci-$(echo "$d" | tr / _).log" 2>&1 ||
 		echo "coccicheck on $d failed" >> "$log/cocci.findings"
 	grep -E '^[^ ]+\.[ch]:[0-9]+' "$log/cocci-$(echo "$d" | tr / _).log" \
 		>> "$log/cocci.findings" || true

@@ -30,6 +30,8 @@ void egm_kunit_mem_register(struct kunit *test, struct egm_kunit_mem *mem,
 void egm_kunit_mem_assume_clean(struct egm_kunit_mem *mem);
 /* Unregister, wait for background work, and check nothing leaked. */
 void egm_kunit_mem_unregister(struct kunit *test, struct egm_kunit_mem *mem);
+/* The region's kernel mapping (made on first use), or NULL. */
+void *egm_kunit_kaddr(struct egm_region *region);
 /* Wait (bounded) for the region to reach @state. */
 bool egm_kunit_wait_state(struct egm_region *region, enum egm_state state);
 

@@ -37,6 +37,7 @@ struct egm_poison_test {
 static int egm_poison_test_init(struct kunit *test)
 {
 	struct egm_region_desc desc = { .size = EGM_PT_REGION, .pxm = EGM_PT_PXM };
+	struct egm_attachment *att;
 	struct egm_poison_test *ctx;
 	int err;
 
@@ -54,9 +55,10 @@ static int egm_poison_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->parent);
 
 	desc.base = ctx->window.start;
-	ctx->att = egm_register_region(ctx->parent, &desc);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->att);
-	ctx->region = egm_attachment_region(ctx->att);
+	att = egm_register_region(ctx->parent, &desc);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, att);
+	ctx->att = att;
+	ctx->region = egm_attachment_region(att);
 	return 0;
 }
 
@@ -68,7 +70,8 @@ static void egm_poison_test_exit(struct kunit *test)
 		return;
 	egm_unregister_region(ctx->att);
 	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 0);
-	release_resource(&ctx->window);
+	if (!ctx->window.child)
+		release_resource(&ctx->window);
 }
 
 /* A table of @count entries, with room for @room entries after the header. */

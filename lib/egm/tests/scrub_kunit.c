@@ -39,13 +39,15 @@ static struct egm_kunit_mem *egm_st_setup(struct kunit *test, u64 size)
 
 static u8 *egm_st_kaddr(struct kunit *test, struct egm_region *region)
 {
-	u8 *kaddr;
+	u8 *kaddr = egm_kunit_kaddr(region);
 
-	mutex_lock(&region->state_lock);
-	kaddr = egm_region_kaddr_locked(region);
-	mutex_unlock(&region->state_lock);
 	KUNIT_ASSERT_NOT_NULL(test, kaddr);
 	return kaddr;
+}
+
+static void egm_st_release(void *region)
+{
+	egm_region_release(region);
 }
 
 /* Count pages that are not all zero; poisoned pages must keep @fill. */
@@ -178,6 +180,8 @@ static void egm_scrub_between_tenants(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, true), -EAGAIN);
 	/* A blocking one waits for it (or runs it). */
 	KUNIT_ASSERT_EQ(test, egm_region_acquire(region, false), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, egm_st_release,
+							 region), 0);
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_IN_USE);
 	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
 	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -EBUSY);
@@ -185,7 +189,7 @@ static void egm_scrub_between_tenants(struct kunit *test)
 
 	/* The tenant leaves data behind. */
 	memset(kaddr, 0x77, region->size);
-	egm_region_release(region);
+	kunit_release_action(test, egm_st_release, region);
 
 	/* The next tenant never sees it. */
 	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
@@ -201,10 +205,16 @@ static void egm_scrub_revoke_stops(struct kunit *test)
 	struct egm_kunit_mem *mem = egm_st_setup(test, 0);
 	struct egm_region *region = mem->region;
 
+	u8 *kaddr = egm_st_kaddr(test, region);
+
+	memset(kaddr, 0x42, region->size);
 	egm_region_kick_scrub(region);
+	/* 1 GiB takes seconds under TCG: catch it running. */
+	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_SCRUBBING));
 	egm_revoke_region(mem->att);
-	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_SCRUBBING);
-	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_IN_USE);
+	/* Stopped, not finished: still dirty, and dirty pages remain. */
+	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_DIRTY);
+	KUNIT_EXPECT_NE(test, egm_st_dirty_pages(test, region, 0), 0ul);
 	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -ENODEV);
 }
 

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * egm-core chardev frontend: /dev/egm<pxm>, the device QEMU and libvirt
+ * name as a memory-backend-file.
+ *
+ * One device per region, however many of its parents select this
+ * frontend; it goes when the region is retired (its last parent leaves).
+ * The minor comes from an IDA, not from the PXM, which is not bounded by
+ * the minor space.  Open is exclusive and hands out a scrubbed region
+ * (egm_region_acquire()); an open file and each of its mappings hold the
+ * region.  The uAPI is in <uapi/linux/egm.h>, the sysfs attributes in
+ * Documentation/ABI/testing/sysfs-class-egm.
+ *
+ * Locking: a region's chardev pointer and the per-parent links are
+ * created and removed under egm_registry_lock.  File operations need no
+ * lock of their own: the device holds a region reference for as long as it
+ * exists, and an open file holds another.
+ */
+#define pr_fmt(fmt) "egm_core: " fmt
+
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/egm_core.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/egm.h>
+
+#include "egm_internal.h"
+
+#define EGM_MINORS	256
+
+/**
+ * struct egm_chardev - the /dev/egm<pxm> of a region
+ * @dev: the class device; its release frees this structure
+ * @cdev: the character device
+ * @region: the region, with a reference held until @dev is released
+ * @parents: the "parents" directory of links to each parent device
+ * @minor: from egm_minor_ida
+ */
+struct egm_chardev {
+	struct device dev;
+	struct cdev cdev;
+	struct egm_region *region;
+	struct kobject *parents;
+	int minor;
+};
+
+static dev_t egm_devt;
+static DEFINE_IDA(egm_minor_ida);
+
+static struct egm_chardev *to_egm_chardev(struct device *dev)
+{
+	return container_of(dev, struct egm_chardev, dev);
+}
+
+static ssize_t size_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_egm_chardev(dev)->region->size);
+}
+static DEVICE_ATTR_RO(size);
+
+static ssize_t pxm_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_egm_chardev(dev)->region->pxm);
+}
+static DEVICE_ATTR_RO(pxm);
+
+static ssize_t numa_node_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_egm_chardev(dev)->region->nid);
+}
+static DEVICE_ATTR_RO(numa_node);
+
+static struct attribute *egm_chardev_attrs[] = {
+	&dev_attr_size.attr,
+	&dev_attr_pxm.attr,
+	&dev_attr_numa_node.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(egm_chardev);
+
+static char *egm_devnode(const struct device *dev, umode_t *mode)
+{
+	if (mode)
+		*mode = 0600;
+	return NULL;
+}
+
+static const struct class egm_class = {
+	.name = "egm",
+	.devnode = egm_devnode,
+	.dev_groups = egm_chardev_groups,
+};
+
+static int egm_chardev_open(struct inode *inode, struct file *file)
+{
+	struct egm_chardev *cd = container_of(inode->i_cdev, struct egm_chardev,
+					      cdev);
+	struct egm_region *region = cd->region;
+	int ret;
+
+	ret = egm_region_acquire(region, file->f_flags & O_NONBLOCK);
+	if (ret)
+		return ret;
+	file->private_data = region;
+	return 0;
+}
+
+static int egm_chardev_release(struct inode *inode, struct file *file)
+{
+	egm_region_release(file->private_data);
+	return 0;
+}
+
+/* QEMU learns the size of a character device with SEEK_END. */
+static loff_t egm_chardev_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct egm_region *region = file->private_data;
+
+	return fixed_size_llseek(file, offset, whence, region->size);
+}
+
+static int egm_chardev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return egm_region_mmap(file->private_data, vma, 0);
+}
+
+static unsigned long egm_chardev_get_unmapped_area(struct file *file,
+						   unsigned long addr,
+						   unsigned long len,
+						   unsigned long pgoff,
+						   unsigned long flags)
+{
+	return egm_region_get_unmapped_area(file->private_data, file, addr, len,
+					    pgoff, flags);
+}
+
+static long egm_ioctl_get_info(struct egm_region *region,
+			       struct egm_info __user *uarg)
+{
+	unsigned long minsz = offsetofend(struct egm_info, nr_retired);
+	struct egm_info info;
+
+	if (copy_from_user(&info, uarg, offsetofend(struct egm_info, flags)))
+		return -EFAULT;
+	if (info.argsz < minsz || info.flags)
+		return -EINVAL;
+
+	info.argsz = minsz;
+	info.size = region->size;
+	info.pxm = region->pxm;
+	info.numa_node = region->nid;
+	info.poison_granularity = egm_region_poison_granularity(region);
+	info.nr_retired = atomic_long_read(&region->nr_poisoned);
+
+	return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long egm_ioctl_get_retired(struct egm_region *region,
+				  struct egm_retired_pages __user *uarg)
+{
+	unsigned long minsz = offsetofend(struct egm_retired_pages, granularity);
+	struct egm_retired_pages hdr;
+	u32 room, total, n;
+	size_t needed;
+	u64 *offsets;
+	long ret = 0;
+
+	if (copy_from_user(&hdr, uarg, minsz))
+		return -EFAULT;
+	if (hdr.argsz < minsz || hdr.flags)
+		return -EINVAL;
+
+	room = (hdr.argsz - minsz) / sizeof(u64);
+	total = atomic_long_read(&region->nr_poisoned);
+	/* Pages poisoned after this point show up in the count. */
+	offsets = kvmalloc_array(max(min(room, total), 1u), sizeof(u64),
+				 GFP_KERNEL);
+	if (!offsets)
+		return -ENOMEM;
+	n = egm_region_poison_list(region, offsets, min(room, total), &total);
+
+	needed = struct_size(&hdr, offsets, total);
+	hdr.count = total;
+	hdr.granularity = egm_region_poison_granularity(region);
+	if (needed > hdr.argsz) {
+		/* Never a silent truncation: say how much room it takes. */
+		hdr.argsz = needed;
+		ret = -ENOSPC;
+		n = 0;
+	} else {
+		hdr.argsz = needed;
+	}
+
+	if (copy_to_user(uarg, &hdr, minsz) ||
+	    copy_to_user(uarg->offsets, offsets, n * sizeof(u64)))
+		ret = -EFAULT;
+	kvfree(offsets);
+	return ret;
+}
+
+static long egm_chardev_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct egm_region *region = file->private_data;
+
+	switch (cmd) {
+	case EGM_GET_INFO:
+		return egm_ioctl_get_info(region, (void __user *)arg);
+	case EGM_GET_RETIRED_PAGES:
+		return egm_ioctl_get_retired(region, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations egm_chardev_fops = {
+	.owner = THIS_MODULE,
+	.open = egm_chardev_open,
+	.release = egm_chardev_release,
+	.llseek = egm_chardev_llseek,
+	.mmap = egm_chardev_mmap,
+	.get_unmapped_area = egm_chardev_get_unmapped_area,
+	.unlocked_ioctl = egm_chardev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static void egm_chardev_dev_release(struct device *dev)
+{
+	struct egm_chardev *cd = to_egm_chardev(dev);
+
+	ida_free(&egm_minor_ida, cd->minor);
+	egm_region_put_async(cd->region);
+	kfree(cd);
+}
+
+static struct egm_chardev *egm_chardev_create(struct egm_region *region)
+{
+	struct egm_chardev *cd;
+	int err;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	cd = kzalloc(sizeof(*cd), GFP_KERNEL);
+	if (!cd)
+		return ERR_PTR(-ENOMEM);
+	cd->minor = ida_alloc_max(&egm_minor_ida, EGM_MINORS - 1, GFP_KERNEL);
+	if (cd->minor < 0) {
+		err = cd->minor;
+		kfree(cd);
+		return ERR_PTR(err);
+	}
+
+	egm_region_get(region);
+	cd->region = region;
+	device_initialize(&cd->dev);
+	cd->dev.class = &egm_class;
+	cd->dev.devt = MKDEV(MAJOR(egm_devt), cd->minor);
+	cd->dev.release = egm_chardev_dev_release;
+	/* From here on, put_device() undoes everything above. */
+	err = dev_set_name(&cd->dev, "egm%u", region->pxm);
+	if (err)
+		goto err_put;
+
+	cdev_init(&cd->cdev, &egm_chardev_fops);
+	cd->cdev.owner = THIS_MODULE;
+	err = cdev_device_add(&cd->cdev, &cd->dev);
+	if (err)
+		goto err_put;
+
+	cd->parents = kobject_create_and_add("parents", &cd->dev.kobj);
+	if (!cd->parents) {
+		err = -ENOMEM;
+		goto err_del;
+	}
+	return cd;
+
+err_del:
+	cdev_device_del(&cd->cdev, &cd->dev);
+err_put:
+	put_device(&cd->dev);
+	return ERR_PTR(err);
+}
+
+/**
+ * egm_attach_chardev() - expose a parent's region as /dev/egm<pxm>
+ * @attachment: the parent's attachment
+ *
+ * The first parent of a region that asks creates the device (and starts
+ * the scrub that makes the region ready for its first user); later ones
+ * add their link under /sys/class/egm/egm<pxm>/parents/.  The device goes
+ * when the region's last parent unregisters.
+ *
+ * Context: process context; takes egm_registry_lock.
+ * Return: 0, -EEXIST when this parent already attached it, or a negative
+ * errno from device creation.
+ */
+int egm_attach_chardev(struct egm_attachment *attachment)
+{
+	struct egm_region *region = attachment->region;
+	struct egm_chardev *cd;
+	int err;
+
+	mutex_lock(&egm_registry_lock);
+	if (attachment->chardev_link) {
+		err = -EEXIST;
+		goto out;
+	}
+	cd = region->chardev;
+	if (!cd) {
+		cd = egm_chardev_create(region);
+		if (IS_ERR(cd)) {
+			err = PTR_ERR(cd);
+			dev_err(attachment->parent,
+				"EGM PXM %u: cannot create /dev/egm%u: %d\n",
+				region->pxm, region->pxm, err);
+			goto out;
+		}
+		region->chardev = cd;
+		egm_region_kick_scrub(region);
+		dev_info(attachment->parent, "EGM PXM %u: /dev/%s\n",
+			 region->pxm, dev_name(&cd->dev));
+	}
+	err = sysfs_create_link(cd->parents, &attachment->parent->kobj,
+				dev_name(attachment->parent));
+	if (!err)
+		attachment->chardev_link = true;
+out:
+	mutex_unlock(&egm_registry_lock);
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(egm_attach_chardev, EGM_CORE_NS);
+
+/* A parent leaves: its link goes. */
+void egm_chardev_detach(struct egm_attachment *attachment)
+{
+	struct egm_chardev *cd = attachment->region->chardev;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	if (!attachment->chardev_link)
+		return;
+	sysfs_remove_link(cd->parents, dev_name(attachment->parent));
+	attachment->chardev_link = false;
+}
+
+/* The region is retired: the device goes; open files keep working on it. */
+void egm_chardev_destroy(struct egm_region *region)
+{
+	struct egm_chardev *cd = region->chardev;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	if (!cd)
+		return;
+	region->chardev = NULL;
+	kobject_put(cd->parents);
+	cdev_device_del(&cd->cdev, &cd->dev);
+	put_device(&cd->dev);
+}
+
+int egm_chardev_init(void)
+{
+	int err;
+
+	err = alloc_chrdev_region(&egm_devt, 0, EGM_MINORS, "egm");
+	if (err)
+		return err;
+	err = class_register(&egm_class);
+	if (err)
+		unregister_chrdev_region(egm_devt, EGM_MINORS);
+	return err;
+}
+
+void egm_chardev_exit(void)
+{
+	class_unregister(&egm_class);
+	unregister_chrdev_region(egm_devt, EGM_MINORS);
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# End-to-end test of /dev/egm<pxm>: boot an x86_64 kernel in QEMU (TCG)
+# with two NUMA nodes and two hidden ranges, load egm_core.ko and the
+# sample egm_parent.ko, run tools/testing/egm/egm_e2e.c as root.
+#
+#   qemu-test.sh [KERNEL_BUILD]   default: $EGM_BUILD/kernel-x86_64
+#
+# KERNEL_BUILD is an O= build directory with arch/x86/boot/bzImage,
+# lib/egm/egm_core.ko and samples/egm_parent/egm_parent.ko.  Needs root
+# (mknod in the initramfs tree), qemu-system-x86, busybox-static, cpio, gcc.
+#
+# Fails on any FAIL line, a missing summary or "modules unloaded" line, a
+# kmemleak report, any $EGM_KERNEL_REPORTS match in the console, or a QEMU
+# that did not finish; the console is kept in $EGM_RESULTS/qemu-test.console.
+# shellcheck source=scripts/egm/common.sh
+. "$(dirname "$0")/common.sh"
+# shellcheck source=scripts/egm/initramfs.sh
+. "$(dirname "$0")/initramfs.sh"
+
+kbuild=${1:-$EGM_BUILD/kernel-x86_64}
+bzimage=$kbuild/arch/x86/boot/bzImage
+core_ko=$kbuild/lib/egm/egm_core.ko
+parent_ko=$kbuild/samples/egm_parent/egm_parent.ko
+qemu_timeout=${EGM_QEMU_TIMEOUT:-1200}	# seconds
+
+# ---- the machine -----------------------------------------------------------
+#
+# -machine pc,max-ram-below-4g=2G -m 4G with one 2 GiB memory backend per
+# node: QEMU maps the RAM below 4 GiB first, then the rest at 4 GiB, and
+# hands out node ranges in that order, so node 0 (PXM 0) is [0, 2G) and
+# node 1 (PXM 1) is [4G, 6G) (checked against the SRAT lines of the console
+# below).  memmap=SIZE$BASE hides each EGM range from the kernel.
+ram_below_4g=$((2 << 30))
+node_size=$((2 << 30))
+node_start=(0 $((4 << 30)))
+# size base pxm: must match tools/testing/egm/init and egm_e2e.c
+egm_ranges=("$((256 << 20)) $((0x60000000)) 0" "$((1 << 30)) $((0x140000000)) 1")
+
+for r in "${egm_ranges[@]}"; do
+	read -r size base pxm <<< "$r"
+	start=${node_start[$pxm]} end=$((node_start[pxm] + node_size))
+	if [ "$pxm" = 0 ] && [ "$end" -gt "$ram_below_4g" ]; then
+		end=$ram_below_4g
+	fi
+	if [ "$base" -lt "$start" ] || [ $((base + size)) -gt "$end" ]; then
+		egm_die "$(printf 'EGM range %#x+%#x is not inside node %d [%#x, %#x)' \
+			"$base" "$size" "$pxm" "$start" "$end")"
+	fi
+done
+memmap=$(for r in "${egm_ranges[@]}"; do
+	read -r size base pxm <<< "$r"
+	if [ $((size % (1 << 30))) = 0 ]; then
+		printf 'memmap=%dG$%#x ' $((size >> 30)) "$base"
+	else
+		printf 'memmap=%dM$%#x ' $((size >> 20)) "$base"
+	fi
+done)
+
+# ---- the initramfs ---------------------------------------------------------
+
+[ -f "$bzimage" ] || egm_die "no kernel at $bzimage (build it first)"
+ird=$EGM_BUILD/initramfs-e2e
+root=$ird/root
+egm_log "initramfs in $ird"
+egm_initramfs_base "$root"
+install -m 755 "$EGM_REPO/tools/testing/egm/init" "$root/init"
+gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
+	-o "$root/bin/egm_e2e" "$EGM_REPO/tools/testing/egm/egm_e2e.c"
+for ko in "$core_ko" "$parent_ko"; do
+	if [ -f "$ko" ]; then
+		cp "$ko" "$root/lib/modules/"
+	else
+		# /init reports it as a FAIL line; the run goes on to show the rest.
+		egm_log "warning: $ko is missing"
+	fi
+done
+egm_initramfs_pack "$root" "$ird/initramfs.cpio.gz"
+
+# ---- the run ---------------------------------------------------------------
+
+mkdir -p "$EGM_RESULTS"
+console=$EGM_RESULTS/qemu-test.console
+log=$EGM_RESULTS/qemu-test.log		# the console without CRs
+reports=$EGM_RESULTS/qemu-test.reports
+# shellcheck disable=SC2054 # commas belong to QEMU options
+qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
+      -cpu qemu64,+pdpe1gb -smp 2
+      -machine pc,max-ram-below-4g=2G -m 4G
+      -object memory-backend-ram,id=m0,size=2G
+      -object memory-backend-ram,id=m1,size=2G
+      -numa node,nodeid=0,cpus=0,memdev=m0
+      -numa node,nodeid=1,cpus=1,memdev=m1
+      -kernel "$bzimage" -initrd "$ird/initramfs.cpio.gz"
+      -append "console=ttyS0 panic=-1 printk.time=1 ${memmap% }"
+      -serial stdio)
+egm_log "booting $bzimage (TCG, up to $((qemu_timeout / 60)) min), console in $console"
+set +e
+timeout -k 10 "$qemu_timeout" "${qemu[@]}" < /dev/null > "$console" 2>&1
+qrc=$?
+set -e
+tr -d '\r' < "$console" > "$log"
+
+# ---- the verdict -----------------------------------------------------------
+
+extra=0		# failures beyond the FAIL lines: one per missing line or class
+problem() {
+	echo "qemu-test: $*"
+	extra=$((extra + 1))
+}
+
+grep -E '^(ok|FAIL) ' "$log" || true
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	problem "QEMU did not finish in $qemu_timeout s (killed)"
+elif [ "$qrc" != 0 ]; then
+	problem "QEMU exited with $qrc; last lines of the console:"
+	tail -20 "$log"
+fi
+
+harness_fails=$(grep -E '^FAIL [^ :]+:' "$log" | grep -cv '^FAIL init:' || true)
+init_fails=$(grep -c '^FAIL init:' "$log" || true)
+summary=$(grep -E '^egm-e2e: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -1 || true)
+if [ -n "$summary" ]; then
+	read -r _ passed _ failed _ <<< "$summary"
+else
+	problem "no summary line from egm_e2e"
+	passed=$(grep -cE '^ok ' "$log" || true)
+	failed=$harness_fails
+fi
+failed=$((failed + init_fails))
+
+if ! grep -qx 'egm-e2e: modules unloaded' "$log" &&
+   ! grep -q '^FAIL init: rmmod' "$log"; then
+	problem "no 'egm-e2e: modules unloaded' line"
+fi
+
+leaks=$(sed -n 's/^egm-e2e: kmemleak report ends (\([0-9]*\) lines)$/\1/p' "$log" | tail -1)
+if [ -n "$leaks" ] && [ "$leaks" != 0 ]; then
+	problem "kmemleak reported $leaks lines:"
+	sed -n '/^egm-e2e: kmemleak report begins$/,/^egm-e2e: kmemleak report ends/p' "$log" |
+		grep '^kmemleak: ' | head -60
+elif [ -z "$leaks" ] && ! grep -qx 'egm-e2e: kmemleak not available' "$log"; then
+	problem "no kmemleak report line"
+fi
+
+# Kernel reports: everything but our own lines (the kmemleak block is
+# judged above) and kmemleak's start-up messages, less the reports that
+# tools/testing/egm/known-reports explains.
+awk '/^egm-e2e: kmemleak report begins$/ { skip = 1 }
+     !skip && !/^(ok |FAIL |egm-e2e: )/ { print }
+     /^egm-e2e: kmemleak report ends/ { skip = 0 }' "$log" |
+	grep -vE 'kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)' \
+	> "$reports.in" || true
+if ! python3 "$EGM_REPO/scripts/egm/scan-reports.py" qemu-test "$reports.in" \
+	"$EGM_REPO/tools/testing/egm/known-reports" > "$reports"; then
+	problem "kernel reports in the console:"
+	head -60 "$reports"
+fi
+
+# The NUMA layout the ranges rely on: each must sit in its PXM's SRAT range.
+if grep -q 'SRAT: Node [0-9]* PXM [0-9]* \[mem' "$log"; then
+	for r in "${egm_ranges[@]}"; do
+		read -r size base pxm <<< "$r"
+		inside=0
+		while read -r lo hi; do
+			if [ "$base" -ge $((lo)) ] && [ $((base + size - 1)) -le $((hi)) ]; then
+				inside=1
+			fi
+		done < <(sed -n "s/.*SRAT: Node [0-9]* PXM $pxm \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2/p" "$log")
+		[ "$inside" = 1 ] ||
+			problem "$(printf 'range %#x+%#x is outside the SRAT memory of PXM %d' "$base" "$size" "$pxm")"
+	done
+else
+	echo "qemu-test: note: no SRAT lines in the console, NUMA layout not checked"
+fi
+
+failed=$((failed + extra))
+egm_record qemu-test "$passed" "$failed" 0
+echo "qemu-test: $passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

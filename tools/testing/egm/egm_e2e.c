@@ -1,0 +1,1667 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * egm_e2e: end-to-end tests of /dev/egm<pxm>, run as root inside the QEMU
+ * guest that scripts/egm/qemu-test.sh boots (its /init runs us after
+ * loading egm_core.ko and egm_parent.ko).
+ *
+ *   gcc -static -O2 -Wall -Wextra -I include/uapi -o egm_e2e egm_e2e.c
+ *   egm_e2e [TEST...]          (no argument: every test, in order)
+ *
+ * Each test prints "ok NAME" or "FAIL NAME: REASON"; the run ends with
+ * "egm-e2e: N passed, N failed" and exits 0 only when nothing failed.
+ * A test that faults unexpectedly (SIGBUS, SIGSEGV) or runs out of time
+ * fails alone: the harness jumps back, releases what the test held
+ * (mappings, files, child processes) and runs its cleanup.  A test stuck
+ * in the kernel beyond that is reported by a watchdog process, which
+ * prints the summary and kills us.
+ *
+ * The configuration below matches the guest: memmap=256M$0x60000000
+ * memmap=1G$0x140000000, and egm_parent loaded with
+ *   base=0x60000000,0x140000000,0x140000000
+ *   size=0x10000000,0x40000000,0x40000000 pxm=0,1,1 retired=0x60110000
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/egm.h>
+
+/* ---- test configuration: must match the QEMU command line and /init ---- */
+
+#define EGM0_NAME	"egm0"		/* PXM 0: one parent */
+#define EGM0_DEV	"/dev/egm0"
+#define EGM0_BASE	0x60000000ULL
+#define EGM0_SIZE	0x10000000ULL	/* 256 MiB */
+#define EGM0_PXM	0
+#define EGM0_NODE	0
+#define EGM0_PARENT	"egm_parent.0"
+#define EGM0_RETIRED	0x60110000ULL	/* egm_parent retired= */
+
+#define EGM1_NAME	"egm1"		/* PXM 1: two parents */
+#define EGM1_DEV	"/dev/egm1"
+#define EGM1_BASE	0x140000000ULL	/* 1 GiB aligned */
+#define EGM1_SIZE	0x40000000ULL	/* 1 GiB */
+#define EGM1_PXM	1
+#define EGM1_NODE	1
+#define EGM1_PARENT_A	"egm_parent.1"
+#define EGM1_PARENT_B	"egm_parent.2"
+
+#define FW_RETIRE_SIZE	0x10000ULL	/* firmware retires 64 KiB blocks */
+#define PUD_BYTES	(1ULL << 30)
+
+#define SYSFS_CLASS	"/sys/class/egm"
+#define DEBUGFS_EGM	"/sys/kernel/debug/egm"
+#define DEBUGFS_PARENT	"/sys/kernel/debug/egm_parent"
+#define PARENT_DRIVER	"/sys/bus/platform/drivers/egm_parent"
+
+#define TEST_TIMEOUT_MS		(240 * 1000)	/* per test, then SIGALRM */
+#define STUCK_GRACE_MS		(30 * 1000)	/* then the watchdog gives up */
+#define OPEN_TIMEOUT_MS		(120 * 1000)	/* open waits for a scrub */
+#define CLEAN_TIMEOUT_MS	(60 * 1000)	/* background scrub to "clean" */
+#define DEVNODE_TIMEOUT_MS	(5 * 1000)	/* /dev node appears or goes */
+#define CHILD_TIMEOUT_MS	(10 * 1000)
+
+/* ---- output and failure messages ---- */
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line, so kernel messages do not split our lines. */
+	if (write(STDOUT_FILENO, line, n) < 0)
+		_exit(2);
+}
+
+static char failmsg[768];
+
+/* Record the first failure of a test; returns -1 for "ret = fail(...)". */
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (failmsg[0])
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(failmsg, sizeof(failmsg), fmt, ap);
+	va_end(ap);
+	if (!failmsg[0])
+		strcpy(failmsg, "failed");
+	return -1;
+}
+
+/* "EBUSY (Device or resource busy)"; a few buffers for one message. */
+static const char *errstr(int e)
+{
+	static char buf[4][96];
+	static int next;
+	char *b = buf[next++ % 4];
+	const char *name;
+
+	if (e < 0)
+		e = -e;
+	name = strerrorname_np(e);
+	snprintf(b, sizeof(buf[0]), "%s (%s)", name ? name : "errno",
+		 strerror(e));
+	return b;
+}
+
+#define CHECK(cond, ...) do {				\
+	if (!(cond)) {					\
+		ret = fail(__VA_ARGS__);		\
+		goto out;				\
+	}						\
+} while (0)
+
+/* ---- time ---- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ---- what a test holds, released by the harness if the test dies ---- */
+
+#define MAX_TRACK 64
+
+static int tracked_fd[MAX_TRACK];
+static struct { void *addr; size_t len; } tracked_map[MAX_TRACK];
+static pid_t tracked_pid[MAX_TRACK];
+static pid_t harness_pid;
+static long page_size;
+
+static void track_fd(int fd)
+{
+	for (int i = 0; i < MAX_TRACK; i++)
+		if (tracked_fd[i] < 0) {
+			tracked_fd[i] = fd;
+			return;
+		}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd < 0)
+		return;
+	for (int i = 0; i < MAX_TRACK; i++)
+		if (tracked_fd[i] == *fd)
+			tracked_fd[i] = -1;
+	close(*fd);
+	*fd = -1;
+}
+
+/* mmap() of an EGM fd; MAP_FAILED with errno on failure. */
+static void *map_fd(int fd, uint64_t off, size_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, (off_t)off);
+
+	if (p == MAP_FAILED)
+		return p;
+	for (int i = 0; i < MAX_TRACK; i++)
+		if (!tracked_map[i].addr) {
+			tracked_map[i].addr = p;
+			tracked_map[i].len = len;
+			break;
+		}
+	return p;
+}
+
+static void unmap(void *p, size_t len)
+{
+	if (!p || p == MAP_FAILED)
+		return;
+	for (int i = 0; i < MAX_TRACK; i++)
+		if (tracked_map[i].addr == p) {
+			tracked_map[i].addr = NULL;
+			break;
+		}
+	munmap(p, len);
+}
+
+/*
+ * A child for something that may die or block.  It must never return into
+ * the harness: children end with _exit().
+ */
+static pid_t spawn(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return 0;
+	}
+	if (pid > 0)
+		for (int i = 0; i < MAX_TRACK; i++)
+			if (!tracked_pid[i]) {
+				tracked_pid[i] = pid;
+				break;
+			}
+	return pid;
+}
+
+/* Wait up to @ms for @pid; 0 and *status when it ended, -ETIMEDOUT if not. */
+static int wait_child(pid_t pid, long ms, int *status)
+{
+	long long end = now_ms() + ms;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid) {
+			for (int i = 0; i < MAX_TRACK; i++)
+				if (tracked_pid[i] == pid)
+					tracked_pid[i] = 0;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		sleep_ms(10);
+	}
+}
+
+static void kill_child(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	wait_child(pid, CHILD_TIMEOUT_MS, &status);
+}
+
+static const char *status_str(int status)
+{
+	static char buf[64];
+
+	if (WIFEXITED(status))
+		snprintf(buf, sizeof(buf), "exited with %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, sizeof(buf), "killed by SIG%s",
+			 sigabbrev_np(WTERMSIG(status)) ?: "?");
+	else
+		snprintf(buf, sizeof(buf), "status 0x%x", status);
+	return buf;
+}
+
+static void release_tracked(void)
+{
+	for (int i = 0; i < MAX_TRACK; i++) {
+		if (tracked_pid[i])
+			kill_child(tracked_pid[i]);
+		tracked_pid[i] = 0;
+	}
+	for (int i = 0; i < MAX_TRACK; i++) {
+		if (tracked_map[i].addr)
+			munmap(tracked_map[i].addr, tracked_map[i].len);
+		tracked_map[i].addr = NULL;
+	}
+	for (int i = 0; i < MAX_TRACK; i++) {
+		if (tracked_fd[i] >= 0)
+			close(tracked_fd[i]);
+		tracked_fd[i] = -1;
+	}
+}
+
+/* ---- files ---- */
+
+/* Read a small file into buf (NUL terminated); length or -errno. */
+static int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - total);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (!n)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = 0;
+	return total;
+}
+
+/* Write a string to a sysfs or debugfs file; 0 or -errno. */
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != strlen(text))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Wait up to @ms for @path to exist (@want) or not; true when it did. */
+static bool wait_path(const char *path, bool want, long ms)
+{
+	long long end = now_ms() + ms;
+
+	for (;;) {
+		if (exists(path) == want)
+			return true;
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(50);
+	}
+}
+
+/* sysfs attribute of /sys/class/egm/<name>: decimal, one trailing newline. */
+static int sysfs_num(const char *name, const char *attr, long long *val)
+{
+	char path[256], buf[64], *end;
+	int n;
+
+	snprintf(path, sizeof(path), SYSFS_CLASS "/%s/%s", name, attr);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	if (n < 2 || buf[n - 1] != '\n')
+		return fail("%s: \"%s\" does not end in one newline", path, buf);
+	buf[n - 1] = 0;
+	errno = 0;
+	*val = strtoll(buf, &end, 10);
+	if (errno || *end || end == buf || buf[0] == '+' || buf[0] == ' ')
+		return fail("%s: \"%s\" is not a decimal number", path, buf);
+	return 0;
+}
+
+/* debugfs state of a region, without the newline. */
+static int region_state(const char *name, char *state, size_t size)
+{
+	char path[256];
+	int n;
+
+	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/state", name);
+	n = read_text(path, state, size);
+	if (n < 0)
+		return n;
+	state[strcspn(state, "\n")] = 0;
+	return 0;
+}
+
+/* Poll the state until it is @want; 0, or fail() with the last state. */
+static int wait_state(const char *name, const char *want, long ms)
+{
+	long long end = now_ms() + ms;
+	char state[32] = "";
+	int err;
+
+	for (;;) {
+		err = region_state(name, state, sizeof(state));
+		if (err)
+			return fail("read %s/%s/state: %s", DEBUGFS_EGM, name,
+				    errstr(err));
+		if (!strcmp(state, want))
+			return 0;
+		if (now_ms() >= end)
+			return fail("%s still \"%s\" after %ld ms, want \"%s\"",
+				    name, state, ms, want);
+		sleep_ms(50);
+	}
+}
+
+struct faults { long long pte, pmd, pud; };
+
+static int read_faults(const char *name, struct faults *f)
+{
+	char path[256], buf[256];
+	int n;
+
+	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/faults", name);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	if (sscanf(buf, "pte %lld\npmd %lld\npud %lld\n",
+		   &f->pte, &f->pmd, &f->pud) != 3)
+		return fail("%s: cannot parse \"%s\"", path, buf);
+	return 0;
+}
+
+static int parent_debugfs(const char *parent, const char *file,
+			  const char *text)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), DEBUGFS_PARENT "/%s/%s", parent, file);
+	return write_text(path, text);
+}
+
+static int parent_bind(const char *parent, bool bind)
+{
+	return write_text(bind ? PARENT_DRIVER "/bind" : PARENT_DRIVER "/unbind",
+			  parent);
+}
+
+/* ---- the device ---- */
+
+/*
+ * Open a region for read and write, waiting (up to OPEN_TIMEOUT_MS) while
+ * it is being scrubbed: O_NONBLOCK gets EAGAIN then, and the kernel's own
+ * wait is killable only, which no timer of ours could interrupt.
+ * Returns the fd, or -errno.
+ */
+static int egm_open(const char *dev)
+{
+	long long end = now_ms() + OPEN_TIMEOUT_MS;
+	int fd;
+
+	for (;;) {
+		fd = open(dev, O_RDWR | O_NONBLOCK);
+		if (fd >= 0)
+			break;
+		if (errno != EAGAIN || now_ms() >= end)
+			return -errno;
+		sleep_ms(50);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	track_fd(fd);
+	return fd;
+}
+
+static int get_info(int fd, struct egm_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	if (ioctl(fd, EGM_GET_INFO, info))
+		return fail("EGM_GET_INFO: %s", errstr(errno));
+	return 0;
+}
+
+/* The retired offsets (malloc'ed, *count of them) with the argsz dance. */
+static int get_retired(int fd, __u64 **offsets, uint32_t *count)
+{
+	struct egm_retired_pages hdr = { .argsz = sizeof(hdr) };
+	struct egm_retired_pages *rp;
+
+	*offsets = NULL;
+	*count = 0;
+	if (!ioctl(fd, EGM_GET_RETIRED_PAGES, &hdr)) {
+		if (hdr.count)
+			return fail("EGM_GET_RETIRED_PAGES: count %u in a header-only buffer",
+				    hdr.count);
+		return 0;
+	}
+	if (errno != ENOSPC)
+		return fail("EGM_GET_RETIRED_PAGES (header only): %s",
+			    errstr(errno));
+	if (hdr.argsz < sizeof(hdr) || (hdr.argsz - sizeof(hdr)) % 8)
+		return fail("EGM_GET_RETIRED_PAGES: argsz %u is no header plus entries",
+			    hdr.argsz);
+	rp = calloc(1, hdr.argsz);
+	if (!rp)
+		return fail("out of memory");
+	rp->argsz = hdr.argsz;
+	if (ioctl(fd, EGM_GET_RETIRED_PAGES, rp)) {
+		int e = errno;
+
+		free(rp);
+		return fail("EGM_GET_RETIRED_PAGES (argsz %u): %s", hdr.argsz,
+			    errstr(e));
+	}
+	*count = rp->count;
+	*offsets = malloc(sizeof(__u64) * (rp->count + 1));
+	if (!*offsets) {
+		free(rp);
+		return fail("out of memory");
+	}
+	memcpy(*offsets, rp->offsets, sizeof(__u64) * rp->count);
+	free(rp);
+	return 0;
+}
+
+static bool is_retired(const __u64 *offsets, uint32_t count, uint64_t off)
+{
+	off &= ~(uint64_t)(page_size - 1);
+	for (uint32_t i = 0; i < count; i++)
+		if (offsets[i] == off)
+			return true;
+	return false;
+}
+
+/* Expected number of retired pages in egm0: one firmware block. */
+static uint32_t fw_block_pages(void)
+{
+	return page_size >= (long)FW_RETIRE_SIZE ? 1 : FW_RETIRE_SIZE / page_size;
+}
+
+static uint64_t fw_block_offset(void)
+{
+	uint64_t off = EGM0_RETIRED - EGM0_BASE;
+	uint64_t align = page_size > (long)FW_RETIRE_SIZE ? (uint64_t)page_size :
+			 FW_RETIRE_SIZE;
+
+	return off & ~(align - 1);
+}
+
+static uint64_t tag(uint64_t off, unsigned int gen)
+{
+	return 0xe6e6000000000000ULL ^ ((uint64_t)gen << 40) ^ off;
+}
+
+static volatile uint64_t *word(void *base, uint64_t off)
+{
+	return (volatile uint64_t *)((char *)base + off);
+}
+
+/* ======================================================================
+ * The tests
+ * ====================================================================== */
+
+static int test_exclusive_open(void)
+{
+	char state[32];
+	int fd = -1, fd2 = -1, ret = 0, err;
+
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	err = region_state(EGM0_NAME, state, sizeof(state));
+	CHECK(!err, "read state: %s", errstr(err));
+	CHECK(!strcmp(state, "in_use"), "state \"%s\" while open, want in_use",
+	      state);
+
+	fd2 = open(EGM0_DEV, O_RDWR);
+	CHECK(fd2 < 0, "second open succeeded");
+	CHECK(errno == EBUSY, "second open: %s, want EBUSY", errstr(errno));
+	fd2 = open(EGM0_DEV, O_RDWR | O_NONBLOCK);
+	CHECK(fd2 < 0, "second O_NONBLOCK open succeeded");
+	CHECK(errno == EBUSY, "second O_NONBLOCK open: %s, want EBUSY",
+	      errstr(errno));
+
+	close_fd(&fd);
+	if (wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
+		return -1;
+	fd = open(EGM0_DEV, O_RDWR | O_NONBLOCK);
+	CHECK(fd >= 0, "open after close, region clean: %s", errstr(errno));
+	track_fd(fd);
+	close_fd(&fd);
+
+	/*
+	 * Right after a close, a 1 GiB scrub runs: O_NONBLOCK gets EAGAIN,
+	 * and a blocking open waits for the scrub (bounded by the harness's
+	 * watchdog).  A scrub that was already done is fine too.
+	 */
+	fd = egm_open(EGM1_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
+	close_fd(&fd);
+	fd = open(EGM1_DEV, O_RDWR | O_NONBLOCK);
+	if (fd < 0) {
+		CHECK(errno == EAGAIN,
+		      "O_NONBLOCK open of %s after close: %s, want EAGAIN or success",
+		      EGM1_DEV, errstr(errno));
+		fd = open(EGM1_DEV, O_RDWR);
+		CHECK(fd >= 0, "blocking open of %s during its scrub: %s",
+		      EGM1_DEV, errstr(errno));
+	}
+	track_fd(fd);
+	err = region_state(EGM1_NAME, state, sizeof(state));
+	CHECK(!err, "read state: %s", errstr(err));
+	CHECK(!strcmp(state, "in_use"), "%s state \"%s\" while open, want in_use",
+	      EGM1_NAME, state);
+out:
+	close_fd(&fd);
+	close_fd(&fd2);
+	return ret;
+}
+
+static int check_size_info(const char *name, const char *dev, uint64_t size,
+			   unsigned int pxm, int node, int want_retired)
+{
+	struct egm_info info;
+	long long sys_size, sys_pxm, sys_node;
+	off_t end;
+	int fd, ret = 0;
+
+	fd = egm_open(dev);
+	CHECK(fd >= 0, "open %s: %s", dev, errstr(fd));
+	end = lseek(fd, 0, SEEK_END);
+	CHECK(end >= 0, "%s: lseek SEEK_END: %s", dev, errstr(errno));
+	CHECK((uint64_t)end == size, "%s: SEEK_END %lld, want %" PRIu64, dev,
+	      (long long)end, size);
+	CHECK(lseek(fd, 0, SEEK_SET) == 0, "%s: lseek SEEK_SET 0: %s", dev,
+	      errstr(errno));
+	if (get_info(fd, &info) || sysfs_num(name, "size", &sys_size) ||
+	    sysfs_num(name, "pxm", &sys_pxm) ||
+	    sysfs_num(name, "numa_node", &sys_node)) {
+		ret = -1;
+		goto out;
+	}
+	CHECK(info.argsz == sizeof(info), "%s: info.argsz %u, want %zu", dev,
+	      info.argsz, sizeof(info));
+	CHECK(info.flags == 0, "%s: info.flags %u", dev, info.flags);
+	CHECK(info.size == (uint64_t)end, "%s: info.size %llu, SEEK_END %lld",
+	      dev, (unsigned long long)info.size, (long long)end);
+	CHECK((long long)info.size == sys_size, "%s: info.size %llu, sysfs size %lld",
+	      dev, (unsigned long long)info.size, sys_size);
+	CHECK(info.pxm == pxm && sys_pxm == pxm,
+	      "%s: info.pxm %u, sysfs pxm %lld, want %u", dev, info.pxm,
+	      sys_pxm, pxm);
+	CHECK(info.numa_node == sys_node, "%s: info.numa_node %d, sysfs %lld",
+	      dev, info.numa_node, sys_node);
+	CHECK(info.numa_node == node, "%s: numa_node %d, want %d", dev,
+	      info.numa_node, node);
+	CHECK(info.poison_granularity == (uint32_t)page_size,
+	      "%s: poison_granularity %u, page size %ld", dev,
+	      info.poison_granularity, page_size);
+	if (want_retired >= 0)
+		CHECK(info.nr_retired == (uint32_t)want_retired,
+		      "%s: nr_retired %u, want %d", dev, info.nr_retired,
+		      want_retired);
+out:
+	close_fd(&fd);
+	return ret;
+}
+
+static int test_size_seek_and_ioctl(void)
+{
+	if (check_size_info(EGM0_NAME, EGM0_DEV, EGM0_SIZE, EGM0_PXM, EGM0_NODE,
+			    fw_block_pages()))
+		return -1;
+	return check_size_info(EGM1_NAME, EGM1_DEV, EGM1_SIZE, EGM1_PXM,
+			       EGM1_NODE, 0);
+}
+
+static int test_ioctl_bad_input(void)
+{
+	struct egm_retired_pages hdr, *rp = NULL;
+	struct egm_info info;
+	uint64_t first = fw_block_offset();
+	uint32_t need, nr;
+	void *bad = MAP_FAILED;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	if (get_info(fd, &info)) {
+		ret = -1;
+		goto out;
+	}
+	nr = info.nr_retired;
+
+	/* Unknown commands. */
+	CHECK(ioctl(fd, _IO(EGM_TYPE, EGM_BASE + 0x3f), &info) == -1 &&
+	      errno == ENOTTY, "unknown EGM ioctl: %s, want ENOTTY",
+	      errstr(errno));
+	CHECK(ioctl(fd, _IOR('x', 0x42, int), &info) == -1 && errno == ENOTTY,
+	      "foreign ioctl: %s, want ENOTTY", errstr(errno));
+
+	/* A pointer to nothing. */
+	bad = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(bad != MAP_FAILED, "mmap anonymous: %s", errstr(errno));
+	munmap(bad, page_size);
+	CHECK(ioctl(fd, EGM_GET_INFO, bad) == -1 && errno == EFAULT,
+	      "EGM_GET_INFO(unmapped pointer): %s, want EFAULT", errstr(errno));
+	CHECK(ioctl(fd, EGM_GET_RETIRED_PAGES, bad) == -1 && errno == EFAULT,
+	      "EGM_GET_RETIRED_PAGES(unmapped pointer): %s, want EFAULT",
+	      errstr(errno));
+
+	/* Flags must be zero. */
+	memset(&info, 0, sizeof(info));
+	info.argsz = sizeof(info);
+	info.flags = 1;
+	CHECK(ioctl(fd, EGM_GET_INFO, &info) == -1 && errno == EINVAL,
+	      "EGM_GET_INFO(flags 1): %s, want EINVAL", errstr(errno));
+	need = sizeof(hdr) + 8 * (nr + 8);
+	rp = calloc(1, need);
+	CHECK(rp, "out of memory");
+	rp->argsz = need;
+	rp->flags = 1;
+	CHECK(ioctl(fd, EGM_GET_RETIRED_PAGES, rp) == -1 && errno == EINVAL,
+	      "EGM_GET_RETIRED_PAGES(flags 1): %s, want EINVAL", errstr(errno));
+
+	/* Too small: ENOSPC and the size needed. */
+	need = sizeof(hdr) + 8 * nr;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.argsz = sizeof(hdr);
+	CHECK(ioctl(fd, EGM_GET_RETIRED_PAGES, &hdr) == -1 && errno == ENOSPC,
+	      "EGM_GET_RETIRED_PAGES(header only, %u retired): %s, want ENOSPC",
+	      nr, errstr(errno));
+	CHECK(hdr.argsz == need, "ENOSPC argsz %u, want %u", hdr.argsz, need);
+	memset(rp, 0, need);
+	rp->argsz = need - 8;
+	CHECK(ioctl(fd, EGM_GET_RETIRED_PAGES, rp) == -1 && errno == ENOSPC,
+	      "EGM_GET_RETIRED_PAGES(one entry short): %s, want ENOSPC",
+	      errstr(errno));
+	CHECK(rp->argsz == need, "ENOSPC argsz %u (one short), want %u",
+	      rp->argsz, need);
+
+	/* The right size, then more than enough. */
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t given = need + (pass ? 64 : 0);
+
+		memset(rp, 0, sizeof(hdr) + 8 * (nr + 8));
+		rp->argsz = given;
+		CHECK(!ioctl(fd, EGM_GET_RETIRED_PAGES, rp),
+		      "EGM_GET_RETIRED_PAGES(argsz %u): %s", given,
+		      errstr(errno));
+		CHECK(rp->argsz == need && rp->count == nr && !rp->flags,
+		      "argsz %u count %u flags %u, want %u %u 0", rp->argsz,
+		      rp->count, rp->flags, need, nr);
+		CHECK(rp->granularity == (uint32_t)page_size,
+		      "granularity %u, page size %ld", rp->granularity,
+		      page_size);
+	}
+	for (uint32_t i = 0; i < nr; i++) {
+		CHECK(rp->offsets[i] % page_size == 0 && rp->offsets[i] < EGM0_SIZE,
+		      "offset[%u] = 0x%llx", i, (unsigned long long)rp->offsets[i]);
+		CHECK(!i || rp->offsets[i] > rp->offsets[i - 1],
+		      "offsets not ascending at %u", i);
+	}
+	CHECK(nr == fw_block_pages(), "%u retired pages, want %u (one firmware block)",
+	      nr, fw_block_pages());
+	for (uint32_t i = 0; i < fw_block_pages(); i++)
+		CHECK(is_retired(rp->offsets, nr, first + (uint64_t)i * page_size),
+		      "firmware block page 0x%llx not retired",
+		      (unsigned long long)(first + (uint64_t)i * page_size));
+out:
+	free(rp);
+	close_fd(&fd);
+	return ret;
+}
+
+/* /sys/class/egm/<name>/parents holds exactly the links in @want. */
+static int check_parents(const char *name, const char *const *want, int nwant)
+{
+	char dir[256], path[PATH_MAX + 16], target[PATH_MAX], drv[PATH_MAX];
+	struct dirent *de;
+	int found = 0, ret = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), SYSFS_CLASS "/%s/parents", name);
+	d = opendir(dir);
+	if (!d)
+		return fail("opendir %s: %s", dir, errstr(errno));
+	while ((de = readdir(d))) {
+		bool known = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (int i = 0; i < nwant; i++)
+			known |= !strcmp(de->d_name, want[i]);
+		CHECK(known, "%s: unexpected entry %s", dir, de->d_name);
+		found++;
+	}
+	CHECK(found == nwant, "%s: %d entries, want %d", dir, found, nwant);
+	for (int i = 0; i < nwant; i++) {
+		struct stat st;
+		const char *base;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i]);
+		CHECK(!lstat(path, &st) && S_ISLNK(st.st_mode),
+		      "%s is not a symlink: %s", path, errstr(errno));
+		CHECK(realpath(path, target), "realpath %s: %s", path,
+		      errstr(errno));
+		base = strrchr(target, '/');
+		CHECK(base && !strcmp(base + 1, want[i]) &&
+		      strstr(target, "/devices/"),
+		      "%s points to %s", path, target);
+		snprintf(path, sizeof(path), "%s/driver", target);
+		CHECK(realpath(path, drv), "%s: %s", path, errstr(errno));
+		base = strrchr(drv, '/');
+		CHECK(base && !strcmp(base + 1, "egm_parent"),
+		      "%s is %s, want egm_parent", path, drv);
+	}
+out:
+	closedir(d);
+	return ret;
+}
+
+/* /dev/<name> is a 0600 character device with sysfs dev's numbers. */
+static int check_devnode(const char *name)
+{
+	char path[256], buf[64];
+	unsigned int maj, min;
+	struct stat st;
+	int n;
+
+	snprintf(path, sizeof(path), SYSFS_CLASS "/%s/dev", name);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	if (sscanf(buf, "%u:%u", &maj, &min) != 2)
+		return fail("%s: \"%s\"", path, buf);
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	if (stat(path, &st))
+		return fail("stat %s: %s", path, errstr(errno));
+	if (!S_ISCHR(st.st_mode) || (st.st_mode & 07777) != 0600)
+		return fail("%s: mode 0%o, want a 0600 character device", path,
+			    st.st_mode);
+	if (major(st.st_rdev) != maj || minor(st.st_rdev) != min)
+		return fail("%s is %u:%u, sysfs says %u:%u", path,
+			    major(st.st_rdev), minor(st.st_rdev), maj, min);
+	return 0;
+}
+
+static int test_sysfs_values_and_links(void)
+{
+	static const char *const p0[] = { EGM0_PARENT };
+	static const char *const p1[] = { EGM1_PARENT_A, EGM1_PARENT_B };
+	long long v;
+	int ret = 0;
+
+	if (sysfs_num(EGM0_NAME, "size", &v))
+		return -1;
+	CHECK((uint64_t)v == EGM0_SIZE, "egm0 size %lld", v);
+	if (sysfs_num(EGM0_NAME, "pxm", &v))
+		return -1;
+	CHECK(v == EGM0_PXM, "egm0 pxm %lld", v);
+	if (sysfs_num(EGM0_NAME, "numa_node", &v))
+		return -1;
+	CHECK(v == EGM0_NODE, "egm0 numa_node %lld", v);
+	if (sysfs_num(EGM1_NAME, "size", &v))
+		return -1;
+	CHECK((uint64_t)v == EGM1_SIZE, "egm1 size %lld", v);
+	if (sysfs_num(EGM1_NAME, "pxm", &v))
+		return -1;
+	CHECK(v == EGM1_PXM, "egm1 pxm %lld", v);
+	if (sysfs_num(EGM1_NAME, "numa_node", &v))
+		return -1;
+	CHECK(v == EGM1_NODE, "egm1 numa_node %lld", v);
+	if (check_parents(EGM0_NAME, p0, 1) || check_parents(EGM1_NAME, p1, 2) ||
+	    check_devnode(EGM0_NAME) || check_devnode(EGM1_NAME))
+		return -1;
+out:
+	return ret;
+}
+
+static int test_scrub_between_tenants(void)
+{
+	__u64 *retired = NULL;
+	uint64_t off;
+	uint32_t nretired, written = 0;
+	char *p = MAP_FAILED;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	if (get_retired(fd, &retired, &nretired))
+		goto fail;
+	CHECK(nretired >= fw_block_pages(), "%u retired pages before the test",
+	      nretired);
+	p = map_fd(fd, 0, EGM0_SIZE, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap 256 MiB: %s", errstr(errno));
+	for (off = 0; off < EGM0_SIZE; off += page_size) {
+		if (is_retired(retired, nretired, off))
+			continue;
+		memset(p + off, 0xa5, page_size);
+		written++;
+	}
+	CHECK(written == EGM0_SIZE / page_size - nretired,
+	      "wrote %u pages", written);
+	CHECK(*word(p, 0) == 0xa5a5a5a5a5a5a5a5ULL, "pattern did not stick");
+	unmap(p, EGM0_SIZE);
+	p = MAP_FAILED;
+	close_fd(&fd);
+
+	if (wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
+		goto fail;
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "reopen %s: %s", EGM0_DEV, errstr(fd));
+	p = map_fd(fd, 0, EGM0_SIZE, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap 256 MiB again: %s", errstr(errno));
+	for (off = 0; off < EGM0_SIZE; off += page_size) {
+		const uint64_t *w = (const uint64_t *)(p + off);
+		uint64_t acc = 0;
+
+		if (is_retired(retired, nretired, off))
+			continue;
+		for (long i = 0; i < page_size / 8; i++)
+			acc |= w[i];
+		CHECK(!acc, "page at offset 0x%llx not zeroed for the next tenant",
+		      (unsigned long long)off);
+	}
+out:
+	unmap(p, EGM0_SIZE);
+	close_fd(&fd);
+	free(retired);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static int test_mmap_offsets_and_views(void)
+{
+	const uint64_t pg = page_size;
+	const struct { uint64_t off, len; } views[] = {
+		{ 0, pg },
+		{ 2 << 20, 2 << 20 },
+		{ (1 << 20) + pg, 3 * pg },
+		{ EGM0_SIZE - pg, pg },
+		{ 64 << 20, (33 << 20) + pg },
+		{ EGM0_SIZE - (4 << 20), 4 << 20 },
+	};
+	char *whole = MAP_FAILED, *v = MAP_FAILED, *c = MAP_FAILED;
+	char *s = MAP_FAILED;
+	uint64_t vlen = 0;
+	__u64 *retired = NULL;
+	uint32_t nretired;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	if (get_retired(fd, &retired, &nretired))
+		goto fail;
+	whole = map_fd(fd, 0, EGM0_SIZE, MAP_SHARED);
+	CHECK(whole != MAP_FAILED, "mmap whole: %s", errstr(errno));
+
+	for (unsigned int k = 0; k < sizeof(views) / sizeof(views[0]); k++) {
+		uint64_t off = views[k].off, len = views[k].len, i;
+
+		v = map_fd(fd, off, len, MAP_SHARED);
+		vlen = len;
+		CHECK(v != MAP_FAILED, "mmap offset 0x%llx length 0x%llx: %s",
+		      (unsigned long long)off, (unsigned long long)len,
+		      errstr(errno));
+		for (i = 0; i < len; i += pg) {
+			if (is_retired(retired, nretired, off + i))
+				continue;
+			*word(v, i) = tag(off + i, 2 * k);
+			*word(v, i + pg - 8) = ~tag(off + i, 2 * k);
+		}
+		for (i = 0; i < len; i += pg) {
+			if (is_retired(retired, nretired, off + i))
+				continue;
+			CHECK(*word(whole, off + i) == tag(off + i, 2 * k) &&
+			      *word(whole, off + i + pg - 8) == ~tag(off + i, 2 * k),
+			      "view 0x%llx+0x%llx: write at 0x%llx not seen through the whole mapping",
+			      (unsigned long long)off, (unsigned long long)len,
+			      (unsigned long long)(off + i));
+			*word(whole, off + i) = tag(off + i, 2 * k + 1);
+		}
+		for (i = 0; i < len; i += pg) {
+			if (is_retired(retired, nretired, off + i))
+				continue;
+			CHECK(*word(v, i) == tag(off + i, 2 * k + 1),
+			      "view 0x%llx+0x%llx: write at 0x%llx through the whole mapping not seen",
+			      (unsigned long long)off, (unsigned long long)len,
+			      (unsigned long long)(off + i));
+		}
+		unmap(v, len);
+		v = MAP_FAILED;
+	}
+
+	/* A split mapping: both halves keep their offsets. */
+	s = map_fd(fd, 16 << 20, 8 * pg, MAP_SHARED);
+	CHECK(s != MAP_FAILED, "mmap 8 pages at 16 MiB: %s", errstr(errno));
+	CHECK(!munmap(s + 3 * pg, 2 * pg), "munmap the middle: %s",
+	      errstr(errno));
+	*word(s, 0) = tag(16 << 20, 100);
+	*word(s, 7 * pg) = tag((16 << 20) + 7 * pg, 100);
+	CHECK(*word(whole, 16 << 20) == tag(16 << 20, 100) &&
+	      *word(whole, (16 << 20) + 7 * pg) == tag((16 << 20) + 7 * pg, 100),
+	      "split mapping lost its offsets");
+	unmap(s, 8 * pg);	/* what is left of it */
+	s = MAP_FAILED;
+
+	/* A mapping made before close() keeps working after it. */
+	c = map_fd(fd, 8 << 20, 4 * pg, MAP_SHARED);
+	CHECK(c != MAP_FAILED, "mmap 4 pages at 8 MiB: %s", errstr(errno));
+	for (uint64_t i = 0; i < 4 * pg; i += pg)
+		*word(c, i) = tag((8 << 20) + i, 200);
+	close_fd(&fd);
+	{
+		char state[32];
+		int err = region_state(EGM0_NAME, state, sizeof(state));
+
+		CHECK(!err && !strcmp(state, "in_use"),
+		      "state \"%s\" (%s) with mappings left after close(), want in_use",
+		      err ? "" : state, errstr(err));
+	}
+	for (uint64_t i = 0; i < 4 * pg; i += pg) {
+		CHECK(*word(c, i) == tag((8 << 20) + i, 200),
+		      "after close(): read through the mapping at 0x%llx wrong",
+		      (unsigned long long)((8 << 20) + i));
+		*word(c, i) = tag((8 << 20) + i, 201);
+		CHECK(*word(whole, (8 << 20) + i) == tag((8 << 20) + i, 201),
+		      "after close(): write at 0x%llx not seen through another mapping",
+		      (unsigned long long)((8 << 20) + i));
+	}
+out:
+	unmap(s, 8 * pg);
+	unmap(v, vlen);
+	unmap(c, 4 * pg);
+	unmap(whole, EGM0_SIZE);
+	close_fd(&fd);
+	free(retired);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static int test_mmap_bad_requests(void)
+{
+	const uint64_t pg = page_size;
+	const struct {
+		const char *what;
+		uint64_t off;
+		size_t len;
+		int flags;
+	} bad[] = {
+		{ "offset at the end", EGM0_SIZE, pg, MAP_SHARED },
+		{ "offset past the end", EGM0_SIZE + (2 << 20), pg, MAP_SHARED },
+		{ "straddling the end", EGM0_SIZE - pg, 2 * pg, MAP_SHARED },
+		{ "longer than the region", 0, EGM0_SIZE + pg, MAP_SHARED },
+		{ "MAP_PRIVATE", 0, pg, MAP_PRIVATE },
+		{ "zero length", 0, 0, MAP_SHARED },
+		{ "unaligned offset", pg / 2, pg, MAP_SHARED },
+	};
+	void *p;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		p = map_fd(fd, bad[i].off, bad[i].len, bad[i].flags);
+		if (p != MAP_FAILED)
+			unmap(p, bad[i].len);
+		CHECK(p == MAP_FAILED, "mmap %s succeeded", bad[i].what);
+		CHECK(errno == EINVAL, "mmap %s: %s, want EINVAL", bad[i].what,
+		      errstr(errno));
+	}
+	/* A good one still works, and the bad ones left no user behind. */
+	p = map_fd(fd, EGM0_SIZE - pg, pg, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap last page: %s", errstr(errno));
+	*word(p, 0) = 1;
+	unmap(p, pg);
+	close_fd(&fd);
+	if (wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
+		return -1;
+out:
+	close_fd(&fd);
+	return ret;
+}
+
+static int test_huge_leaves(void)
+{
+	struct faults f0, f1, f2;
+	char *p = MAP_FAILED;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM1_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
+	p = map_fd(fd, 0, EGM1_SIZE, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap 1 GiB: %s", errstr(errno));
+	CHECK((uintptr_t)p % PUD_BYTES == 0,
+	      "mmap returned %p, not 1 GiB aligned", (void *)p);
+	if (read_faults(EGM1_NAME, &f0))
+		goto fail;
+	*(volatile char *)(p + 0x12345678) = 0x42;
+	if (read_faults(EGM1_NAME, &f1))
+		goto fail;
+	CHECK(f1.pud == f0.pud + 1 && f1.pte == f0.pte,
+	      "one touch: +%lld pud, +%lld pmd, +%lld pte faults; want +1 pud, +0 pte",
+	      f1.pud - f0.pud, f1.pmd - f0.pmd, f1.pte - f0.pte);
+	/* The whole GiB is mapped by that one leaf now. */
+	CHECK(*(volatile char *)(p + 0x12345678) == 0x42, "byte read back wrong");
+	(void)*(volatile char *)p;
+	(void)*(volatile char *)(p + EGM1_SIZE - 1);
+	*(volatile char *)(p + EGM1_SIZE / 2) = 1;
+	if (read_faults(EGM1_NAME, &f2))
+		goto fail;
+	CHECK(f2.pud == f1.pud && f2.pmd == f1.pmd && f2.pte == f1.pte,
+	      "accesses inside the 1 GiB leaf faulted again (+%lld pud, +%lld pmd, +%lld pte)",
+	      f2.pud - f1.pud, f2.pmd - f1.pmd, f2.pte - f1.pte);
+out:
+	unmap(p, EGM1_SIZE);
+	close_fd(&fd);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/* What the poison child saw, sent through a pipe. */
+struct sigbus_report {
+	int signo;	/* 0: no signal within the time limit */
+	int code;
+	uintptr_t addr;
+	long tries;
+};
+
+static sigjmp_buf child_jmp;
+static volatile sig_atomic_t child_signo, child_code;
+static void *volatile child_addr;
+
+static void child_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	child_signo = sig;
+	child_code = si->si_code;
+	child_addr = si->si_addr;
+	siglongjmp(child_jmp, 1);
+}
+
+/* Read @addr until SIGBUS (or 5 s); report what was seen to @pfd[1]. */
+static __attribute__((noinline, noreturn)) void
+poison_child(char *addr, int pfd[2])
+{
+	struct sigaction sa = { .sa_sigaction = child_sigbus,
+				.sa_flags = SA_SIGINFO };
+	struct sigbus_report rep = { 0 };
+	long long end = now_ms() + 5000;
+	volatile long tries = 0;
+
+	close(pfd[0]);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	/* The zap of existing mappings is deferred: retry a while. */
+	if (!sigsetjmp(child_jmp, 1)) {
+		while (now_ms() < end) {
+			tries++;
+			(void)*(volatile uint64_t *)addr;
+			sleep_ms(20);
+		}
+	} else {
+		rep.signo = child_signo;
+		rep.code = child_code;
+		rep.addr = (uintptr_t)child_addr;
+	}
+	rep.tries = tries;
+	_exit(write(pfd[1], &rep, sizeof(rep)) == sizeof(rep) ? 0 : 1);
+}
+
+static int test_poison_sigbus(void)
+{
+	const uint64_t pg = page_size;
+	const uint64_t poff = EGM1_SIZE / 2 + 5 * pg;	/* page P */
+	struct sigbus_report rep = { 0 };
+	__u64 *retired = NULL;
+	uint32_t nretired;
+	char *p = MAP_FAILED, pa[32];
+	int fd, ret = 0, status, pfd[2] = { -1, -1 }, err;
+	pid_t pid = 0;
+
+	fd = egm_open(EGM1_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
+	if (get_retired(fd, &retired, &nretired))
+		goto fail;
+	CHECK(!is_retired(retired, nretired, poff), "page P already retired");
+	free(retired);
+	retired = NULL;
+	p = map_fd(fd, 0, EGM1_SIZE, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap 1 GiB: %s", errstr(errno));
+	for (int d = -1; d <= 1; d++) {
+		*word(p, poff + d * pg) = tag(poff + d * pg, 300);
+		*word(p, poff + d * pg + pg - 8) = ~tag(poff + d * pg, 300);
+	}
+
+	snprintf(pa, sizeof(pa), "0x%llx", (unsigned long long)(EGM1_BASE + poff));
+	err = parent_debugfs(EGM1_PARENT_A, "poison", pa);
+	CHECK(!err, "write %s to %s/poison: %s", pa, EGM1_PARENT_A, errstr(err));
+
+	CHECK(!pipe(pfd), "pipe: %s", errstr(errno));
+	pid = spawn();
+	CHECK(pid >= 0, "fork: %s", errstr(errno));
+	if (!pid)
+		poison_child(p + poff + 64, pfd);
+	close(pfd[1]);
+	pfd[1] = -1;
+	{
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+
+		CHECK(poll(&pf, 1, 15000) == 1, "child sent no report in 15 s");
+		CHECK(read(pfd[0], &rep, sizeof(rep)) == sizeof(rep),
+		      "short report from the child");
+	}
+	err = wait_child(pid, CHILD_TIMEOUT_MS, &status);
+	CHECK(!err, "child did not exit");
+	pid = 0;
+	CHECK(rep.signo == SIGBUS, "reading poisoned page P: no SIGBUS in %ld tries",
+	      rep.tries);
+	CHECK(rep.code == BUS_MCEERR_AR, "SIGBUS si_code %d, want BUS_MCEERR_AR (%d)",
+	      rep.code, BUS_MCEERR_AR);
+	CHECK(rep.addr >= (uintptr_t)(p + poff) &&
+	      rep.addr < (uintptr_t)(p + poff + pg),
+	      "SIGBUS si_addr %#lx, page P is %p..+%#llx", (unsigned long)rep.addr,
+	      (void *)(p + poff), (unsigned long long)pg);
+
+	for (int d = -1; d <= 1; d += 2)
+		CHECK(*word(p, poff + d * pg) == tag(poff + d * pg, 300) &&
+		      *word(p, poff + d * pg + pg - 8) == ~tag(poff + d * pg, 300),
+		      "neighbour page P%+d lost its data", d);
+
+	if (get_retired(fd, &retired, &nretired))
+		goto fail;
+	CHECK(is_retired(retired, nretired, poff),
+	      "EGM_GET_RETIRED_PAGES (%u entries) does not list P at 0x%llx",
+	      nretired, (unsigned long long)poff);
+out:
+	if (pid > 0)
+		kill_child(pid);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	unmap(p, EGM1_SIZE);
+	close_fd(&fd);
+	free(retired);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/* Entries of @dir whose name starts with @prefix, listed in @names. */
+static int count_entries(const char *dir, const char *prefix, char *names,
+			 size_t size)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	names[0] = 0;
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		n++;
+		if (strlen(names) + strlen(de->d_name) + 2 < size) {
+			strcat(names, " ");
+			strcat(names, de->d_name);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static void dedup_cleanup(void)
+{
+	parent_bind(EGM1_PARENT_A, true);
+	parent_bind(EGM1_PARENT_B, true);
+}
+
+static int test_dedup_unbind(void)
+{
+	static const char *const one[] = { EGM1_PARENT_A };
+	static const char *const both[] = { EGM1_PARENT_A, EGM1_PARENT_B };
+	char names[256];
+	int n, err, ret = 0;
+
+	n = count_entries(SYSFS_CLASS, "", names, sizeof(names));
+	CHECK(n == 2, "%s holds %d devices (%s), want egm0 and egm1",
+	      SYSFS_CLASS, n, names);
+	n = count_entries("/dev", "egm", names, sizeof(names));
+	CHECK(n == 2, "/dev holds %d egm nodes (%s), want egm0 and egm1", n,
+	      names);
+	if (check_devnode(EGM1_NAME))
+		return -1;
+
+	err = parent_bind(EGM1_PARENT_B, false);
+	CHECK(!err, "unbind %s: %s", EGM1_PARENT_B, errstr(err));
+	sleep_ms(500);
+	CHECK(exists(EGM1_DEV), "%s gone with one parent left", EGM1_DEV);
+	if (check_parents(EGM1_NAME, one, 1))
+		return -1;
+
+	err = parent_bind(EGM1_PARENT_A, false);
+	CHECK(!err, "unbind %s: %s", EGM1_PARENT_A, errstr(err));
+	CHECK(wait_path(EGM1_DEV, false, DEVNODE_TIMEOUT_MS),
+	      "%s still there 5 s after its last parent left", EGM1_DEV);
+	CHECK(!exists(SYSFS_CLASS "/" EGM1_NAME), "%s/%s still there",
+	      SYSFS_CLASS, EGM1_NAME);
+	CHECK(!exists(DEBUGFS_EGM "/" EGM1_NAME), "%s/%s still there",
+	      DEBUGFS_EGM, EGM1_NAME);
+
+	err = parent_bind(EGM1_PARENT_A, true);
+	CHECK(!err, "bind %s: %s", EGM1_PARENT_A, errstr(err));
+	err = parent_bind(EGM1_PARENT_B, true);
+	CHECK(!err, "bind %s: %s", EGM1_PARENT_B, errstr(err));
+	CHECK(wait_path(EGM1_DEV, true, DEVNODE_TIMEOUT_MS),
+	      "%s not back 5 s after rebinding", EGM1_DEV);
+	if (check_parents(EGM1_NAME, both, 2) || check_devnode(EGM1_NAME))
+		return -1;
+	n = count_entries(SYSFS_CLASS, "", names, sizeof(names));
+	CHECK(n == 2, "after rebinding %s holds %d devices (%s)", SYSFS_CLASS, n,
+	      names);
+out:
+	return ret;
+}
+
+static bool reset_begun;
+
+static void reset_cleanup(void)
+{
+	if (reset_begun)
+		parent_debugfs(EGM1_PARENT_A, "reset", "0");
+	reset_begun = false;
+}
+
+static int test_reset_blocks(void)
+{
+	const uint64_t off = (256 << 20) + 0x40;
+	const size_t len = 2 << 20;
+	struct pollfd pf;
+	uint64_t got = 0;
+	char *p = MAP_FAILED;
+	int fd, ret = 0, status, err, pfd[2] = { -1, -1 };
+	long long t0;
+	pid_t pid = 0;
+
+	fd = egm_open(EGM1_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
+	p = map_fd(fd, off & ~(uint64_t)(len - 1), len, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
+	*word(p, off & (len - 1)) = tag(off, 400);
+	CHECK(!pipe(pfd), "pipe: %s", errstr(errno));
+
+	err = parent_debugfs(EGM1_PARENT_A, "reset", "1");
+	CHECK(!err, "write 1 to %s/reset: %s", EGM1_PARENT_A, errstr(err));
+	reset_begun = true;
+
+	pid = spawn();
+	CHECK(pid >= 0, "fork: %s", errstr(errno));
+	if (!pid) {
+		uint64_t v = *word(p, off & (len - 1));
+
+		_exit(write(pfd[1], &v, sizeof(v)) == sizeof(v) ? 0 : 1);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	pf = (struct pollfd){ .fd = pfd[0], .events = POLLIN };
+	CHECK(poll(&pf, 1, 300) == 0, "child read the region during the reset");
+	CHECK(waitpid(pid, &status, WNOHANG) == 0,
+	      "child finished during the reset (%s)", status_str(status));
+
+	err = parent_debugfs(EGM1_PARENT_A, "reset", "0");
+	reset_begun = err != 0;
+	CHECK(!err, "write 0 to %s/reset: %s", EGM1_PARENT_A, errstr(err));
+	t0 = now_ms();
+	CHECK(poll(&pf, 1, CHILD_TIMEOUT_MS) == 1,
+	      "child still blocked 10 s after the reset ended");
+	CHECK(read(pfd[0], &got, sizeof(got)) == sizeof(got),
+	      "short read from the child");
+	err = wait_child(pid, CHILD_TIMEOUT_MS - (now_ms() - t0), &status);
+	CHECK(!err, "child did not exit after the reset");
+	pid = 0;
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "child %s",
+	      status_str(status));
+	CHECK(got == tag(off, 400), "child read 0x%llx, want 0x%llx",
+	      (unsigned long long)got, (unsigned long long)tag(off, 400));
+	CHECK(*word(p, off & (len - 1)) == tag(off, 400),
+	      "value changed across the reset");
+out:
+	reset_cleanup();
+	if (pid > 0)
+		kill_child(pid);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	unmap(p, len);
+	close_fd(&fd);
+	return ret;
+}
+
+static void revoke_cleanup(void)
+{
+	parent_bind(EGM0_PARENT, true);
+}
+
+static int test_revoke_sigbus_on_unbind(void)
+{
+	int ret = 0, status, err, pfd[2] = { -1, -1 };
+	struct pollfd pf;
+	char ready = 0;
+	pid_t pid = 0;
+
+	CHECK(!pipe(pfd), "pipe: %s", errstr(errno));
+	pid = spawn();
+	CHECK(pid >= 0, "fork: %s", errstr(errno));
+	if (!pid) {
+		/* SIGBUS keeps its default action: it must kill us. */
+		long long end;
+		char *p;
+		int fd;
+
+		close(pfd[0]);
+		fd = egm_open(EGM0_DEV);
+		if (fd < 0)
+			_exit(10);
+		p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			_exit(11);
+		*word(p, 0) = 1;
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(12);
+		end = now_ms() + 30000;
+		for (unsigned long i = 0; now_ms() < end; i++)
+			*word(p, (i % ((1 << 20) / page_size)) * page_size) = i;
+		_exit(13);	/* no SIGBUS within 30 s */
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	pf = (struct pollfd){ .fd = pfd[0], .events = POLLIN };
+	if (poll(&pf, 1, OPEN_TIMEOUT_MS + 10000) != 1 ||
+	    read(pfd[0], &ready, 1) != 1) {
+		err = wait_child(pid, 100, &status);
+		/* exit 10: open failed, 11: mmap failed, 12: pipe failed */
+		CHECK(0, "child did not map %s (%s)", EGM0_DEV,
+		      err ? "still running" : status_str(status));
+	}
+
+	err = parent_bind(EGM0_PARENT, false);
+	CHECK(!err, "unbind %s: %s", EGM0_PARENT, errstr(err));
+	err = wait_child(pid, CHILD_TIMEOUT_MS, &status);
+	CHECK(!err, "child still running 10 s after its region's last parent left");
+	pid = 0;
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+	      "child %s, want killed by SIGBUS", status_str(status));
+	CHECK(wait_path(EGM0_DEV, false, DEVNODE_TIMEOUT_MS),
+	      "%s still there after unbinding %s", EGM0_DEV, EGM0_PARENT);
+
+	err = parent_bind(EGM0_PARENT, true);
+	CHECK(!err, "rebind %s: %s", EGM0_PARENT, errstr(err));
+	CHECK(wait_path(EGM0_DEV, true, DEVNODE_TIMEOUT_MS),
+	      "%s not back after rebinding %s", EGM0_DEV, EGM0_PARENT);
+out:
+	if (pid > 0)
+		kill_child(pid);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	return ret;
+}
+
+/* ======================================================================
+ * The harness
+ * ====================================================================== */
+
+struct test {
+	const char *name;
+	int (*fn)(void);
+	void (*cleanup)(void);	/* also after a test died or timed out */
+};
+
+static const struct test tests[] = {
+	{ "exclusive_open", test_exclusive_open, NULL },
+	{ "size_seek_and_ioctl", test_size_seek_and_ioctl, NULL },
+	{ "ioctl_bad_input", test_ioctl_bad_input, NULL },
+	{ "sysfs_values_and_links", test_sysfs_values_and_links, NULL },
+	{ "scrub_between_tenants", test_scrub_between_tenants, NULL },
+	{ "mmap_offsets_and_views", test_mmap_offsets_and_views, NULL },
+	{ "mmap_bad_requests", test_mmap_bad_requests, NULL },
+	{ "huge_leaves", test_huge_leaves, NULL },
+	{ "poison_sigbus", test_poison_sigbus, NULL },
+	{ "dedup_unbind", test_dedup_unbind, dedup_cleanup },
+	{ "reset_blocks", test_reset_blocks, reset_cleanup },
+	{ "revoke_sigbus_on_unbind", test_revoke_sigbus_on_unbind, revoke_cleanup },
+};
+#define NR_TESTS ((int)(sizeof(tests) / sizeof(tests[0])))
+
+/* Shared with the watchdog, which may have to print the summary. */
+struct tally { int passed, failed, remaining; };
+static struct tally *tally;
+
+static sigjmp_buf test_jmp;
+static volatile sig_atomic_t in_test, caught_sig, caught_code;
+static void *volatile caught_addr;
+
+static void harness_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (getpid() != harness_pid) {
+		/* A child: die of the signal (a fault refaults and kills). */
+		signal(sig, SIG_DFL);
+		if (sig == SIGALRM || si->si_code <= 0)
+			raise(sig);
+		return;
+	}
+	if (!in_test)
+		return;
+	in_test = 0;
+	caught_sig = sig;
+	caught_code = si->si_code;
+	caught_addr = si->si_addr;
+	siglongjmp(test_jmp, 1);
+}
+
+/*
+ * SIGALRM to the harness after TEST_TIMEOUT_MS; if the harness does not
+ * come back (stuck in the kernel), report for it and kill it.
+ */
+static pid_t start_watchdog(const char *name)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sleep_ms(TEST_TIMEOUT_MS);
+	kill(harness_pid, SIGALRM);
+	sleep_ms(STUCK_GRACE_MS);
+	say("FAIL %s: stuck for %d s, the harness is killed", name,
+	    (TEST_TIMEOUT_MS + STUCK_GRACE_MS) / 1000);
+	/* remaining still counts this test */
+	say("egm-e2e: %d passed, %d failed", tally->passed,
+	    tally->failed + tally->remaining);
+	kill(harness_pid, SIGKILL);
+	_exit(0);
+}
+
+static void run_test(const struct test *t)
+{
+	struct sigaction sa = { .sa_sigaction = harness_signal,
+				.sa_flags = SA_SIGINFO };
+	int status, ret;
+	pid_t wd;
+
+	failmsg[0] = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	wd = start_watchdog(t->name);
+
+	if (!sigsetjmp(test_jmp, 1)) {
+		in_test = 1;
+		ret = t->fn();
+		in_test = 0;
+	} else {
+		if (caught_sig == SIGALRM)
+			snprintf(failmsg, sizeof(failmsg), "timed out after %d s",
+				 TEST_TIMEOUT_MS / 1000);
+		else
+			snprintf(failmsg, sizeof(failmsg),
+				 "unexpected SIG%s (si_code %d) at %p",
+				 sigabbrev_np(caught_sig) ?: "?",
+				 (int)caught_code, caught_addr);
+		ret = -1;
+	}
+	if (wd > 0) {
+		kill(wd, SIGKILL);
+		waitpid(wd, &status, 0);
+	}
+	release_tracked();
+	if (t->cleanup)
+		t->cleanup();
+
+	tally->remaining--;
+	if (ret) {
+		tally->failed++;
+		say("FAIL %s: %s", t->name, failmsg[0] ? failmsg : "failed");
+	} else {
+		tally->passed++;
+		say("ok %s", t->name);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	bool run[NR_TESTS];
+	int i, j;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	harness_pid = getpid();
+	page_size = sysconf(_SC_PAGESIZE);
+	for (i = 0; i < MAX_TRACK; i++)
+		tracked_fd[i] = -1;
+	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tally == MAP_FAILED) {
+		say("FAIL setup: mmap: %s", errstr(errno));
+		say("egm-e2e: 0 passed, 1 failed");
+		return 1;
+	}
+	memset(tally, 0, sizeof(*tally));
+
+	for (i = 0; i < NR_TESTS; i++)
+		run[i] = argc < 2;
+	for (j = 1; j < argc; j++) {
+		for (i = 0; i < NR_TESTS; i++)
+			if (!strcmp(argv[j], tests[i].name))
+				break;
+		if (i == NR_TESTS) {
+			say("unknown test %s; tests:", argv[j]);
+			for (i = 0; i < NR_TESTS; i++)
+				say("  %s", tests[i].name);
+			return 2;
+		}
+		run[i] = true;
+	}
+	for (i = 0; i < NR_TESTS; i++)
+		tally->remaining += run[i];
+	for (i = 0; i < NR_TESTS; i++)
+		if (run[i])
+			run_test(&tests[i]);
+
+	say("egm-e2e: %d passed, %d failed", tally->passed, tally->failed);
+	return tally->failed ? 1 : 0;
+}
