@@ -75,9 +75,9 @@ u32 egm_region_pxm(const struct egm_region *region);
 int egm_region_node(const struct egm_region *region);
 phys_addr_t egm_region_base(const struct egm_region *region);
 u64 egm_region_size(const struct egm_region *region);
-int egm_region_for_each_parent(struct egm_region *region,
-			       int (*fn)(struct device *parent, void *data),
-			       void *data);
+int egm_region_walk_parents(struct egm_region *region,
+			    int (*fn)(struct device *parent, void *data),
+			    void *data);
 
 int egm_attach_chardev(struct egm_attachment *attachment);
 

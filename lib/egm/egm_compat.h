@@ -2,10 +2,11 @@
 /*
  * egm-core: the few places where kernel versions differ.
  *
- * egm-core is developed and tested against Linux 6.12; every #if on
- * LINUX_VERSION_CODE lives in this file, so that a newer tree needs changes
- * here only.  Paths for newer kernels are written from their public
- * interfaces but are not built by this project's 6.12 test suite.
+ * egm-core is developed and tested against Linux 6.12; every test of
+ * LINUX_VERSION_CODE lives in this file, so that a newer tree needs
+ * changes here only (sparse 0.6.4 cannot parse __has_include(), so the
+ * version number it is).  Paths for newer kernels are written from their
+ * public interfaces but are not built by this project's 6.12 test suite.
  */
 #ifndef _EGM_COMPAT_H
 #define _EGM_COMPAT_H

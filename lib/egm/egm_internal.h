@@ -150,6 +150,7 @@ struct egm_region {
 	struct inode *inode;
 	struct file *file;
 
+	/* Serialises revoke and reset: guards @resets, in_reset, writes of @alive. */
 	struct mutex access_lock;
 	bool alive;
 	unsigned int resets;
@@ -157,12 +158,14 @@ struct egm_region {
 
 	unsigned long *poison;
 	atomic_long_t nr_poisoned;
+	/* Guards @zap_pending, @nr_zap_pending, @zap_all; irqsave. */
 	spinlock_t poison_lock;
 	unsigned long zap_pending[EGM_ZAP_PENDING_MAX];
 	unsigned int nr_zap_pending;
 	bool zap_all;
 	struct work_struct poison_work;
 
+	/* Guards @state, @users, @kaddr, @scrub_error. */
 	struct mutex state_lock;
 	enum egm_state state;
 	unsigned int users;

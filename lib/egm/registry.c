@@ -54,6 +54,7 @@
 #include "egm_compat.h"
 #include "egm_internal.h"
 
+/* Guards egm_regions, attachment lists and counts, create and retire. */
 DEFINE_MUTEX(egm_registry_lock);
 
 /* PXM -> struct egm_region with nr_attachments > 0; see egm_registry_lock. */
@@ -600,7 +601,7 @@ u64 egm_region_size(const struct egm_region *region)
 EXPORT_SYMBOL_NS_GPL(egm_region_size, EGM_CORE_NS);
 
 /**
- * egm_region_for_each_parent() - call @fn for every parent of a region
+ * egm_region_walk_parents() - call @fn for every parent of a region
  * @region: the region
  * @fn: called with each parent device, in registration order; a non-zero
  *	return value stops the walk
@@ -610,9 +611,9 @@ EXPORT_SYMBOL_NS_GPL(egm_region_size, EGM_CORE_NS);
  * register, unregister or look up regions.
  * Return: 0, or the first non-zero value @fn returned.
  */
-int egm_region_for_each_parent(struct egm_region *region,
-			       int (*fn)(struct device *parent, void *data),
-			       void *data)
+int egm_region_walk_parents(struct egm_region *region,
+			    int (*fn)(struct device *parent, void *data),
+			    void *data)
 {
 	struct egm_attachment *att;
 	int ret = 0;
@@ -627,4 +628,4 @@ int egm_region_for_each_parent(struct egm_region *region,
 
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(egm_region_for_each_parent, EGM_CORE_NS);
+EXPORT_SYMBOL_NS_GPL(egm_region_walk_parents, EGM_CORE_NS);

@@ -289,6 +289,25 @@ int egm_region_scrub(struct egm_region *region, bool killable)
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_scrub);
 
+/*
+ * One look at the state: a clean region becomes the caller's (EGM_IN_USE,
+ * one user, a reference).  Returns the state it found.
+ */
+static enum egm_state egm_region_try_acquire(struct egm_region *region)
+{
+	enum egm_state state;
+
+	mutex_lock(&region->state_lock);
+	state = region->state;
+	if (state == EGM_CLEAN) {
+		region->state = EGM_IN_USE;
+		region->users = 1;
+		egm_region_get(region);
+	}
+	mutex_unlock(&region->state_lock);
+	return state;
+}
+
 /**
  * egm_region_acquire() - hand a clean region to a new user
  * @region: the region
@@ -306,33 +325,27 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_scrub);
  */
 int egm_region_acquire(struct egm_region *region, bool nonblock)
 {
+	enum egm_state state;
 	int ret;
 
 	for (;;) {
 		if (!READ_ONCE(region->alive))
 			return -ENODEV;
 
-		mutex_lock(&region->state_lock);
-		switch (region->state) {
+		state = egm_region_try_acquire(region);
+		switch (state) {
 		case EGM_CLEAN:
-			region->state = EGM_IN_USE;
-			region->users = 1;
-			mutex_unlock(&region->state_lock);
-			egm_region_get(region);
 			return 0;
 		case EGM_IN_USE:
-			mutex_unlock(&region->state_lock);
 			return -EBUSY;
 		case EGM_SCRUBBING:
-			mutex_unlock(&region->state_lock);
 			if (nonblock)
 				return -EAGAIN;
 			if (wait_event_killable(region->state_wq,
 						READ_ONCE(region->state) != EGM_SCRUBBING))
 				return -EINTR;
-			continue;
+			break;
 		case EGM_DIRTY:
-			mutex_unlock(&region->state_lock);
 			if (nonblock) {
 				egm_region_kick_scrub(region);
 				return -EAGAIN;
@@ -340,7 +353,7 @@ int egm_region_acquire(struct egm_region *region, bool nonblock)
 			ret = egm_region_scrub(region, true);
 			if (ret && ret != -EBUSY)
 				return ret;
-			continue;
+			break;
 		}
 	}
 }

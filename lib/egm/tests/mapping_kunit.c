@@ -519,8 +519,9 @@ static void egm_mapping_reset(struct kunit *test)
 	second = egm_register_region(gpu1, &desc);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, second);
 	/* Unregistering also ends a reset left open by a failed assertion. */
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, egm_mt_unregister,
-							 second), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, egm_mt_unregister, second),
+			0);
 
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr + SZ_4M, &val,
 					   sizeof(val)), 0ul);

@@ -183,8 +183,8 @@ static void egm_registry_second_parent_joins(struct kunit *test)
 			    egm_attachment_region(b));
 	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 1);
 
-	egm_region_for_each_parent(egm_attachment_region(a),
-				   egm_test_count_parent, seen);
+	egm_region_walk_parents(egm_attachment_region(a),
+				egm_test_count_parent, seen);
 	KUNIT_EXPECT_PTR_EQ(test, seen[0], ctx->parent[0]);
 	KUNIT_EXPECT_PTR_EQ(test, seen[1], ctx->parent[1]);
 	KUNIT_EXPECT_NULL(test, seen[2]);
@@ -199,7 +199,7 @@ static int egm_test_stop_at_first(struct device *parent, void *data)
 	return -ECANCELED;
 }
 
-static void egm_registry_for_each_parent_stops(struct kunit *test)
+static void egm_registry_parent_walk_stops(struct kunit *test)
 {
 	struct egm_region_desc desc = egm_test_desc(test, 0, EGM_TEST_REGION,
 						    EGM_TEST_PXM);
@@ -209,9 +209,9 @@ static void egm_registry_for_each_parent_stops(struct kunit *test)
 	a = egm_test_attach(test, 0, &desc);
 	b = egm_test_attach(test, 1, &desc);
 
-	KUNIT_EXPECT_EQ(test, egm_region_for_each_parent(egm_attachment_region(a),
-							 egm_test_stop_at_first,
-							 &calls),
+	KUNIT_EXPECT_EQ(test,
+			egm_region_walk_parents(egm_attachment_region(a),
+						egm_test_stop_at_first, &calls),
 			-ECANCELED);
 	KUNIT_EXPECT_EQ(test, calls, 1);
 
@@ -329,8 +329,8 @@ static void egm_registry_conflicting_base(struct kunit *test)
 	egm_test_refused(test, ctx->parent[1], &other, -EINVAL);
 
 	/* The refused parent left no trace on the region. */
-	egm_region_for_each_parent(egm_attachment_region(att),
-				   egm_test_count_parent, seen);
+	egm_region_walk_parents(egm_attachment_region(att),
+				egm_test_count_parent, seen);
 	KUNIT_EXPECT_PTR_EQ(test, seen[0], ctx->parent[0]);
 	KUNIT_EXPECT_NULL(test, seen[1]);
 	KUNIT_EXPECT_EQ(test, egm_region_base(egm_attachment_region(att)),
@@ -643,7 +643,7 @@ static void egm_registry_concurrent(struct kunit *test)
 static struct kunit_case egm_registry_cases[] = {
 	KUNIT_CASE(egm_registry_register_creates_region),
 	KUNIT_CASE(egm_registry_second_parent_joins),
-	KUNIT_CASE(egm_registry_for_each_parent_stops),
+	KUNIT_CASE(egm_registry_parent_walk_stops),
 	KUNIT_CASE(egm_registry_every_unregister_order),
 	KUNIT_CASE(egm_registry_reference_outlives_parents),
 	KUNIT_CASE(egm_registry_reregister_after_teardown),

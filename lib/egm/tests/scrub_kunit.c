@@ -180,8 +180,9 @@ static void egm_scrub_between_tenants(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, true), -EAGAIN);
 	/* A blocking one waits for it (or runs it). */
 	KUNIT_ASSERT_EQ(test, egm_region_acquire(region, false), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, egm_st_release,
-							 region), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, egm_st_release, region),
+			0);
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_IN_USE);
 	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
 	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -EBUSY);

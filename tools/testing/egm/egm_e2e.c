@@ -574,9 +574,9 @@ static volatile uint64_t *word(void *base, uint64_t off)
 	return (volatile uint64_t *)((char *)base + off);
 }
 
-/* ======================================================================
- * The tests
- * ====================================================================== */
+/*
+ * ---- The tests ----
+ */
 
 static int test_exclusive_open(void)
 {
@@ -1500,9 +1500,9 @@ out:
 	return ret;
 }
 
-/* ======================================================================
- * The harness
- * ====================================================================== */
+/*
+ * ---- The harness ----
+ */
 
 struct test {
 	const char *name;
@@ -1524,6 +1524,7 @@ static const struct test tests[] = {
 	{ "reset_blocks", test_reset_blocks, reset_cleanup },
 	{ "revoke_sigbus_on_unbind", test_revoke_sigbus_on_unbind, revoke_cleanup },
 };
+
 #define NR_TESTS ((int)(sizeof(tests) / sizeof(tests[0])))
 
 /* Shared with the watchdog, which may have to print the summary. */

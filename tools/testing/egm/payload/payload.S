@@ -4,9 +4,11 @@
  *
  * Booted by QEMU's built-in multiboot loader (-kernel payload.elf), it
  * writes one 64-byte record at the start of every MiB from 2 MiB to
- * 63 MiB, reports on COM1 and exits QEMU via isa-debug-exit.  The host
- * then checks the records in the memory-backend file (check-pattern.py),
- * proving guest writes land in the backing file.
+ * 63 MiB, reports on COM1 and exits QEMU via isa-debug-exit (the demo
+ * runs it without that device: it then halts, and the VM keeps its RAM
+ * until the host stops it).  The host checks the records in the memory
+ * behind the guest's RAM (tools/testing/egm/egm_demo.c), proving that the
+ * guest's writes land in the EGM region.
  *
  * Record: "EGM-DEMO", u32 index (MiB number), u32 index ^ 0xE6E6E6E6,
  * then 0xA5 up to 64 bytes.
