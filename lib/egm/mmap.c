@@ -68,7 +68,10 @@ static enum egm_leaf egm_order_leaf(unsigned int order)
 
 /*
  * A reset is in progress.  Wait for its end, with the mmap lock dropped
- * when the fault may be retried, else holding it.
+ * on a first attempt that may be retried, else holding it (a fault that
+ * was already retried once waits with the lock held: returning
+ * VM_FAULT_RETRY again from such a fault hung the KUnit reset test under
+ * 6.12, see the notes).
  *
  * Return: VM_FAULT_RETRY after waiting with the lock dropped, 0 to try
  * again under the lock still held, VM_FAULT_SIGBUS on a fatal signal.
@@ -82,8 +85,7 @@ static vm_fault_t egm_fault_wait_reset(struct vm_fault *vmf,
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 
-	/* 6.12 lets a fault be retried more than once: never wait locked. */
-	drop_lock = vmf->flags & FAULT_FLAG_ALLOW_RETRY;
+	drop_lock = fault_flag_allow_retry_first(vmf->flags);
 	if (drop_lock) {
 		/* The VMA may go away once the lock is dropped. */
 		egm_region_get(region);

@@ -29,6 +29,8 @@ x86_64)
 	       --kconfig_add CONFIG_PROVE_LOCKING=y
 	       --kconfig_add CONFIG_DEBUG_ATOMIC_SLEEP=y
 	       --kconfig_add CONFIG_DEBUG_VM=y
+	       --kconfig_add CONFIG_DETECT_HUNG_TASK=y
+	       --kconfig_add CONFIG_DEFAULT_HUNG_TASK_TIMEOUT=60
 	       --kernel_args 'memmap=1G$0x80000000'
 	       --kernel_args egm_core_kunit.mem_base=0x80000000) ;;
 arm64)

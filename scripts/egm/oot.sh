@@ -14,17 +14,17 @@ mkdir -p "$out"
 rsync -r --checksum --delete --exclude='*.o' --exclude='*.ko' \
 	--exclude='.*.cmd' --exclude='*.mod*' --exclude='modules.order' \
 	--exclude='Module.symvers' --exclude='Kbuild' \
-	"$EGM_REPO/include" "$EGM_REPO/lib" "$out/"
+	"$EGM_REPO/include" "$EGM_REPO/lib" "$EGM_REPO/samples" "$out/"
 
 # The top-level Kbuild of the external module: our directories and our
 # headers, which take the place of the ones the in-tree build gets from
 # the patched tree.
 cat > "$out/Kbuild" <<KBUILD
 subdir-ccflags-y += -I$out/include
-obj-m += lib/egm/
+obj-m += lib/egm/ samples/egm_parent/
 KBUILD
 
-opts=(CONFIG_EGM_CORE=m)
+opts=(CONFIG_EGM_CORE=m CONFIG_SAMPLE_EGM_PARENT=m)
 if grep -qE '^CONFIG_KUNIT=(y|m)' "$kdir/.config"; then
 	opts+=(CONFIG_EGM_CORE_KUNIT_TEST=m)
 fi
