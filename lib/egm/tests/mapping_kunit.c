@@ -478,6 +478,7 @@ static struct egm_mt_toucher *egm_mt_touch_async(struct kunit *test,
 		mmput(t->mm);
 		kfree(t);
 		KUNIT_FAIL_AND_ABORT(test, "kthread_run: %ld", PTR_ERR(task));
+		return NULL;
 	}
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, egm_mt_touch_wait, t),
 			0);
