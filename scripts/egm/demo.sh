@@ -48,17 +48,8 @@ mkdir -p "$EGM_RESULTS"
 console=$EGM_RESULTS/demo-$mode.console
 # The host: 4 GiB in two NUMA nodes, node 1 at 4-6 GiB; 256 MiB of node 1
 # hidden from the kernel as the EGM region of PXM 1.
-# shellcheck disable=SC2054 # commas belong to QEMU options
-qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
-      -cpu qemu64,+pdpe1gb -smp 2
-      -machine pc,max-ram-below-4g=2G -m 4G
-      -object memory-backend-ram,id=m0,size=2G
-      -object memory-backend-ram,id=m1,size=2G
-      -numa node,nodeid=0,cpus=0,memdev=m0
-      -numa node,nodeid=1,cpus=1,memdev=m1
-      -kernel "$bzimage" -initrd "$ird/initramfs.cpio.gz"
-      -append "console=ttyS0 panic=-1 printk.time=1 memmap=256M\$0x140000000 egm_demo=$mode"
-      -serial stdio)
+egm_qemu_host "$bzimage" "$ird/initramfs.cpio.gz" \
+	"memmap=256M\$0x140000000 egm_demo=$mode"
 
 egm_log "booting the demo host (QEMU TCG); this takes a few minutes"
 set +e

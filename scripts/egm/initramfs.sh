@@ -36,3 +36,20 @@ egm_initramfs_pack() {
 	(cd "$1" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 > "$2"
 }
+
+# egm_qemu_host BZIMAGE INITRD CMDLINE: set the array "qemu" to the QEMU
+# command of the x86_64 "host" both suites boot: TCG, 4 GiB in two NUMA
+# nodes (node 0 at 0-2 GiB, node 1 at 4-6 GiB), console on stdio.
+egm_qemu_host() {
+	# shellcheck disable=SC2054 # commas belong to QEMU options
+	qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
+	      -cpu qemu64,+pdpe1gb -smp 2
+	      -machine pc,max-ram-below-4g=2G -m 4G
+	      -object memory-backend-ram,id=m0,size=2G
+	      -object memory-backend-ram,id=m1,size=2G
+	      -numa node,nodeid=0,cpus=0,memdev=m0
+	      -numa node,nodeid=1,cpus=1,memdev=m1
+	      -kernel "$1" -initrd "$2"
+	      -append "console=ttyS0 panic=-1 printk.time=1 $3"
+	      -serial stdio)
+}

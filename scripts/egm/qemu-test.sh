@@ -83,17 +83,7 @@ mkdir -p "$EGM_RESULTS"
 console=$EGM_RESULTS/qemu-test.console
 log=$EGM_RESULTS/qemu-test.log		# the console without CRs
 reports=$EGM_RESULTS/qemu-test.reports
-# shellcheck disable=SC2054 # commas belong to QEMU options
-qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
-      -cpu qemu64,+pdpe1gb -smp 2
-      -machine pc,max-ram-below-4g=2G -m 4G
-      -object memory-backend-ram,id=m0,size=2G
-      -object memory-backend-ram,id=m1,size=2G
-      -numa node,nodeid=0,cpus=0,memdev=m0
-      -numa node,nodeid=1,cpus=1,memdev=m1
-      -kernel "$bzimage" -initrd "$ird/initramfs.cpio.gz"
-      -append "console=ttyS0 panic=-1 printk.time=1 ${memmap% }"
-      -serial stdio)
+egm_qemu_host "$bzimage" "$ird/initramfs.cpio.gz" "${memmap% }"
 egm_log "booting $bzimage (TCG, up to $((qemu_timeout / 60)) min), console in $console"
 set +e
 timeout -k 10 "$qemu_timeout" "${qemu[@]}" < /dev/null > "$console" 2>&1
