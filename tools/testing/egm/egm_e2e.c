@@ -69,6 +69,10 @@
 #define FW_RETIRE_SIZE	0x10000ULL	/* firmware retires 64 KiB blocks */
 #define PUD_BYTES	(1ULL << 30)
 
+/* The kernel's names for these, as tools/include spells them. */
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)		__attribute__((format(printf, a, b)))
+
 #define SYSFS_CLASS	"/sys/class/egm"
 #define DEBUGFS_EGM	"/sys/kernel/debug/egm"
 #define DEBUGFS_PARENT	"/sys/kernel/debug/egm_parent"
@@ -83,7 +87,7 @@
 
 /* ---- output and failure messages ---- */
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...) __printf(1, 2);
 static void say(const char *fmt, ...)
 {
 	char line[1024];
@@ -106,7 +110,7 @@ static void say(const char *fmt, ...)
 static char failmsg[768];
 
 /* Record the first failure of a test; returns -1 for "ret = fail(...)". */
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...) __printf(1, 2);
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -117,7 +121,7 @@ static int fail(const char *fmt, ...)
 	vsnprintf(failmsg, sizeof(failmsg), fmt, ap);
 	va_end(ap);
 	if (!failmsg[0])
-		strcpy(failmsg, "failed");
+		snprintf(failmsg, sizeof(failmsg), "failed");
 	return -1;
 }
 
@@ -976,7 +980,7 @@ static int test_mmap_offsets_and_views(void)
 	whole = map_fd(fd, 0, EGM0_SIZE, MAP_SHARED);
 	CHECK(whole != MAP_FAILED, "mmap whole: %s", errstr(errno));
 
-	for (unsigned int k = 0; k < sizeof(views) / sizeof(views[0]); k++) {
+	for (unsigned int k = 0; k < ARRAY_SIZE(views); k++) {
 		uint64_t off = views[k].off, len = views[k].len, i;
 
 		v = map_fd(fd, off, len, MAP_SHARED);
@@ -1083,7 +1087,7 @@ static int test_mmap_bad_requests(void)
 
 	fd = egm_open(EGM0_DEV);
 	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
-	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		p = map_fd(fd, bad[i].off, bad[i].len, bad[i].flags);
 		if (p != MAP_FAILED)
@@ -1525,7 +1529,7 @@ static const struct test tests[] = {
 	{ "revoke_sigbus_on_unbind", test_revoke_sigbus_on_unbind, revoke_cleanup },
 };
 
-#define NR_TESTS ((int)(sizeof(tests) / sizeof(tests[0])))
+#define NR_TESTS ((int)ARRAY_SIZE(tests))
 
 /* Shared with the watchdog, which may have to print the summary. */
 struct tally { int passed, failed, remaining; };
