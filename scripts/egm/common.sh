@@ -23,6 +23,23 @@ EGM_OVERLAY_DIRS="include lib drivers samples Documentation tools"
 EGM_KERNEL_REPORTS='WARNING:|BUG:|Oops|Call Trace:|KASAN|UBSAN|kmemleak|possible (circular|recursive) locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|INFO: task .* blocked|RCU stall|Kernel panic'
 export EGM_KERNEL_REPORTS
 
+# Kernel builds are serialised machine-wide through this lock: two builds on
+# a two-core machine only slow each other down, and a benchmark measured
+# next to a build measures the build.  Scripts started by a holder skip it.
+EGM_BUILD_LOCK=${EGM_BUILD_LOCK:-$EGM_CACHE/.build.lock}
+
+# egm_build_lock: hold the build lock until this script exits
+egm_build_lock() {
+	[ -z "${EGM_BUILD_LOCK_HELD:-}" ] || return 0
+	mkdir -p "$(dirname "$EGM_BUILD_LOCK")"
+	exec 9>>"$EGM_BUILD_LOCK"
+	if ! flock -n 9; then
+		egm_log "waiting for the build lock $EGM_BUILD_LOCK"
+		flock 9
+	fi
+	export EGM_BUILD_LOCK_HELD=1
+}
+
 egm_log() { printf '==> %s\n' "$*"; }
 egm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

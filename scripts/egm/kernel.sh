@@ -20,6 +20,7 @@ arm64*) arch=arm64 cross=aarch64-linux-gnu- ;;
 *) egm_die "no architecture known for configuration '$cfg'" ;;
 esac
 
+egm_build_lock
 out=$EGM_BUILD/kernel-$cfg
 mk=(make -C "$EGM_KSRC" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" -j"$EGM_JOBS")
 mkdir -p "$out"

@@ -45,6 +45,7 @@ arm64-64k)
 *) egm_die "unknown KUnit configuration '$cfg'" ;;
 esac
 
+egm_build_lock
 build=$EGM_BUILD/kunit-$cfg
 mkdir -p "$build" "$EGM_RESULTS"
 log=$EGM_RESULTS/kunit-$cfg.log

@@ -9,6 +9,7 @@
 kdir=${1:-$EGM_BUILD/kernel-x86_64}
 [ -f "$kdir/Module.symvers" ] || [ -f "$kdir/.config" ] ||
 	egm_die "$kdir is not a configured kernel build"
+egm_build_lock
 out=$EGM_BUILD/oot
 mkdir -p "$out"
 rsync -r --checksum --delete --exclude='*.o' --exclude='*.ko' \

@@ -34,6 +34,7 @@ mapfile -t sources < <(git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev
 kdirs=$(printf '%s\n' "${sources[@]}" | grep -E '^(lib|drivers|samples)/' |
 	xargs -n1 dirname | sed -E 's@/tests$@@' | sort -u)
 
+egm_build_lock
 # The kernel must be built first: the W=1 pass rebuilds only our objects.
 "$EGM_REPO/scripts/egm/kernel.sh" "$cfg" >/dev/null
 
