@@ -19,11 +19,13 @@
 #ifndef _LINUX_EGM_CORE_H
 #define _LINUX_EGM_CORE_H
 
+#include <linux/kconfig.h>
 #include <linux/types.h>
 
 struct device;
 struct egm_region;
 struct egm_attachment;
+struct vfio_pci_core_device;
 
 /**
  * EGM_PXM_MAX - number of proximity domains egm-core accepts
@@ -80,6 +82,24 @@ int egm_region_walk_parents(struct egm_region *region,
 			    void *data);
 
 int egm_attach_chardev(struct egm_attachment *attachment);
+
+#if IS_ENABLED(CONFIG_EGM_CORE_VFIO)
+int egm_attach_vfio(struct egm_attachment *attachment);
+int egm_vfio_open_device(struct egm_attachment *attachment,
+			 struct vfio_pci_core_device *vdev);
+#else
+/* egm-core was built without VFIO: there is no VFIO frontend to attach. */
+static inline int egm_attach_vfio(struct egm_attachment *attachment)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int egm_vfio_open_device(struct egm_attachment *attachment,
+				       struct vfio_pci_core_device *vdev)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 int egm_reset_begin(struct egm_attachment *attachment);
 void egm_reset_end(struct egm_attachment *attachment);

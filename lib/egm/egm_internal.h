@@ -192,6 +192,8 @@ struct egm_region {
  *	guarded by @region->access_lock
  * @chardev_link: the parent selected the chardev frontend and has its link
  *	under /sys/class/egm/egm<pxm>/parents/; guarded by egm_registry_lock
+ * @vfio: the parent selected the VFIO frontend (a PCI parent that may
+ *	expose the region on its vfio device); guarded by egm_registry_lock
  */
 struct egm_attachment {
 	struct egm_region *region;
@@ -199,6 +201,7 @@ struct egm_attachment {
 	struct list_head node;
 	bool in_reset;
 	bool chardev_link;
+	bool vfio;
 };
 
 /* registry.c */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * Extended GPU Memory (EGM) character devices: /dev/egm<pxm>.
+ * Extended GPU Memory (EGM): the /dev/egm<pxm> character devices and the
+ * VFIO device-specific region.
  *
  * An EGM region is system memory that firmware hides from the host kernel,
  * one region per CPU socket, named after the socket's ACPI proximity domain
@@ -25,6 +26,7 @@
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
+#include <linux/vfio.h>
 
 #define EGM_TYPE	0xE6
 #define EGM_BASE	0x00
@@ -75,5 +77,58 @@ struct egm_retired_pages {
 };
 
 #define EGM_GET_RETIRED_PAGES	_IO(EGM_TYPE, EGM_BASE + 1)
+
+/*
+ * The VFIO frontend: the region as a device-specific region of a GPU's
+ * vfio-pci device (the lowest-BDF parent of the region that selected it).
+ * These definitions are written as the patch to <linux/vfio.h> would add
+ * them; they live here until that patch is merged.
+ *
+ * VFIO_DEVICE_GET_REGION_INFO reports the region with
+ *   type    VFIO_REGION_TYPE_PCI_VENDOR_TYPE | PCI_VENDOR_ID_NVIDIA (0x10de)
+ *   subtype VFIO_REGION_SUBTYPE_NVIDIA_EGM
+ *   flags   READ | WRITE | MMAP | CAPS
+ * and the capability chain holds VFIO_REGION_INFO_CAP_NVIDIA_EGM.  As with
+ * every VFIO capability, a caller whose argsz is too small for the chain
+ * gets argsz set to the size needed and cap_offset 0, and calls again.
+ */
+
+/* Subtype 1 is the retired NVLink2 RAM region; EGM takes the next one. */
+#define VFIO_REGION_SUBTYPE_NVIDIA_EGM		(2)
+
+/* Region capability IDs 1-5 are taken in <linux/vfio.h>. */
+#define VFIO_REGION_INFO_CAP_NVIDIA_EGM		6
+
+/* @retired holds only the first @nr_listed of @nr_retired pages. */
+#define VFIO_EGM_CAP_RETIRED_TRUNCATED		(1 << 0)
+
+/* Most entries of @retired one capability carries (512 KiB of offsets). */
+#define VFIO_EGM_CAP_RETIRED_MAX		65536
+
+/**
+ * struct vfio_region_info_cap_nvidia_egm - the EGM region's capability
+ * @header: id VFIO_REGION_INFO_CAP_NVIDIA_EGM, version 1
+ * @flags: VFIO_EGM_CAP_RETIRED_TRUNCATED, or 0
+ * @pxm: ACPI proximity domain of the region's memory
+ * @granularity: bytes each entry of @retired stands for (the host's page
+ *	size); mapping granularity of the region
+ * @nr_retired: retired (poisoned) pages when the capability was built
+ * @nr_listed: entries in @retired: @nr_retired, or
+ *	VFIO_EGM_CAP_RETIRED_MAX when truncated
+ * @retired: byte offsets of retired pages from the region start, ascending
+ *
+ * Retired pages are never mapped: a fault on one raises SIGBUS with
+ * BUS_MCEERR_AR, and read()/write() of one fail with EIO.  Pages retired
+ * later show up the next time the region info is read.
+ */
+struct vfio_region_info_cap_nvidia_egm {
+	struct vfio_info_cap_header header;
+	__u32 flags;
+	__u32 pxm;
+	__u64 granularity;
+	__u32 nr_retired;
+	__u32 nr_listed;
+	__u64 retired[];
+};
 
 #endif /* _UAPI_LINUX_EGM_H */
