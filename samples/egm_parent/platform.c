@@ -23,6 +23,11 @@
  *           GPU reaches the same memory through its own path)
  * Unbinding an instance (/sys/bus/platform/drivers/egm_parent/unbind) is
  * the GPU going away.
+ *
+ * With VFIO PCI support the module is also a vfio-pci variant driver,
+ * egm_parent_vfio (vfio_variant.c): bind any PCI device to it with
+ * driver_override and the device joins instance vfio_instance's region and
+ * exposes it through egm-core's VFIO frontend.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,6 +40,8 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
+
+#include "egm_parent.h"
 
 #define EGM_PARENT_MAX		8
 #define EGM_PARENT_RETIRED_MAX	64
@@ -68,6 +75,23 @@ struct egm_parent {
 	phys_addr_t base;
 	u64 size;
 };
+
+/**
+ * egm_parent_instance_desc() - the region instance @i describes
+ * @i: instance number
+ * @desc: filled with base, size and PXM (no retired-page table)
+ *
+ * Return: 0, or -EINVAL when there is no instance @i.
+ */
+int egm_parent_instance_desc(unsigned int i, struct egm_region_desc *desc)
+{
+	if (i >= nr_base)
+		return -EINVAL;
+	desc->base = base[i];
+	desc->size = size[i];
+	desc->pxm = pxm[i];
+	return 0;
+}
 
 /* The retired pages of this instance's range, in the firmware's format. */
 static void *egm_parent_retired_table(int i, size_t *table_size)
@@ -288,6 +312,10 @@ static int __init egm_parent_init(void)
 		if (!platform_get_drvdata(pdev))
 			pr_warn("instance %d did not bind\n", i);
 	}
+
+	err = egm_parent_vfio_init();
+	if (err)
+		goto err_devices;
 	return 0;
 
 err_devices:
@@ -300,6 +328,7 @@ err_debugfs:
 
 static void __exit egm_parent_exit(void)
 {
+	egm_parent_vfio_exit();
 	egm_parent_unregister_devices();
 	platform_driver_unregister(&egm_parent_driver);
 	debugfs_remove_recursive(egm_parent_debugfs);
