@@ -34,7 +34,13 @@ x86_64)
 	       --kernel_args 'memmap=1G$0x80000000'
 	       --kernel_args egm_core_kunit.mem_base=0x80000000) ;;
 arm64)
+	# nvgrace-gpu's own architecture: the arm64 KUnit kernel also builds
+	# it, with egm-core's VFIO frontend, without COMPILE_TEST.
 	args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu- "${qemu_mem[@]}"
+	       --kconfig_add CONFIG_PCI=y
+	       --kconfig_add CONFIG_VFIO=y
+	       --kconfig_add CONFIG_VFIO_PCI=y
+	       --kconfig_add CONFIG_NVGRACE_GPU_VFIO_PCI=y
 	       --kernel_args mem=2G
 	       --kernel_args egm_core_kunit.mem_base=0xc0000000) ;;
 arm64-64k)
