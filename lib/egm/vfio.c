@@ -33,6 +33,7 @@
 #include <linux/egm_core.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -53,45 +54,57 @@ static struct egm_region *egm_vfio_region(struct vfio_pci_region *vreg)
 }
 
 /*
- * Wait until no parent of the region is in reset, the way faults do.
- * Called in an egm_srcu read section, which it leaves and re-enters.
+ * Copy one piece that does not cross a page.  Like a fault, it checks the
+ * region inside an egm_srcu read section and waits (killable) while a
+ * parent is in reset: revoke and reset call synchronize_srcu() before they
+ * zap, so no copy runs behind them.  The copy itself runs with page faults
+ * disabled: the user buffer may be a mapping of this very region, whose
+ * fault would wait for a reset that waits for this read section.  A
+ * buffer that is not present is faulted in outside the section, and the
+ * copy retried.
  */
-static int egm_vfio_wait_access(struct egm_region *region, int *idx)
-{
-	while (READ_ONCE(region->alive) && READ_ONCE(region->resets)) {
-		srcu_read_unlock(&egm_srcu, *idx);
-		if (wait_event_killable(region->access_wq,
-					!READ_ONCE(region->resets) ||
-					!READ_ONCE(region->alive))) {
-			*idx = srcu_read_lock(&egm_srcu);
-			return -EINTR;
-		}
-		*idx = srcu_read_lock(&egm_srcu);
-	}
-	return READ_ONCE(region->alive) ? 0 : -ENODEV;
-}
-
-/* Copy one piece that does not cross a page, checking access and poison. */
 static ssize_t egm_vfio_rw_page(struct egm_region *region, void *kaddr,
 				char __user *buf, u64 pos, size_t len,
 				bool iswrite)
 {
+	unsigned long left;
 	ssize_t ret;
 	int idx;
 
-	idx = srcu_read_lock(&egm_srcu);
-	ret = egm_vfio_wait_access(region, &idx);
-	if (ret)
-		goto out;
-	if (egm_region_range_poisoned(region, pos >> PAGE_SHIFT, 1)) {
-		ret = -EIO;
-		goto out;
+	for (;;) {
+		idx = srcu_read_lock(&egm_srcu);
+		if (!READ_ONCE(region->alive)) {
+			ret = -ENODEV;
+			break;
+		}
+		if (!READ_ONCE(region->resets)) {
+			if (egm_region_range_poisoned(region, pos >> PAGE_SHIFT, 1)) {
+				ret = -EIO;
+				break;
+			}
+			pagefault_disable();
+			if (iswrite)
+				left = copy_from_user(kaddr + pos, buf, len);
+			else
+				left = copy_to_user(buf, kaddr + pos, len);
+			pagefault_enable();
+			if (!left) {
+				ret = len;
+				break;
+			}
+		}
+		srcu_read_unlock(&egm_srcu, idx);
+
+		if (READ_ONCE(region->resets)) {
+			if (wait_event_killable(region->access_wq,
+						!READ_ONCE(region->resets) ||
+						!READ_ONCE(region->alive)))
+				return -EINTR;
+		} else if (iswrite ? fault_in_readable(buf, len) :
+			   fault_in_writeable(buf, len)) {
+			return -EFAULT;
+		}
 	}
-	if (iswrite)
-		ret = copy_from_user(kaddr + pos, buf, len) ? -EFAULT : len;
-	else
-		ret = copy_to_user(buf, kaddr + pos, len) ? -EFAULT : len;
-out:
 	srcu_read_unlock(&egm_srcu, idx);
 	return ret;
 }
