@@ -37,16 +37,19 @@ egm_initramfs_pack() {
 		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 > "$2"
 }
 
-# egm_qemu_host BZIMAGE INITRD CMDLINE: set the array "qemu" to the QEMU
-# command of the x86_64 "host" both suites boot: TCG, 4 GiB in two NUMA
-# nodes (node 0 at 0-2 GiB, node 1 at 4-6 GiB), console on stdio.
+# egm_qemu_host BZIMAGE INITRD CMDLINE [RAM_BELOW_4G NODE0_SIZE NODE1_SIZE]:
+# set the array "qemu" to the QEMU command of the x86_64 "host" the suites
+# boot: TCG, 4 GiB in two NUMA nodes, console on stdio.  QEMU puts
+# RAM_BELOW_4G (default 2G) below 4 GiB and the rest at 4 GiB, and gives
+# the nodes (default 2G each; the sizes must add up to 4G) their memory in
+# that order: by default node 0 is 0-2 GiB and node 1 is 4-6 GiB.
 egm_qemu_host() {
 	# shellcheck disable=SC2054 # commas belong to QEMU options
 	qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
 	      -cpu qemu64,+pdpe1gb -smp 2
-	      -machine pc,max-ram-below-4g=2G -m 4G
-	      -object memory-backend-ram,id=m0,size=2G
-	      -object memory-backend-ram,id=m1,size=2G
+	      -machine "pc,max-ram-below-4g=${4:-2G}" -m 4G
+	      -object "memory-backend-ram,id=m0,size=${5:-2G}"
+	      -object "memory-backend-ram,id=m1,size=${6:-2G}"
 	      -numa node,nodeid=0,cpus=0,memdev=m0
 	      -numa node,nodeid=1,cpus=1,memdev=m1
 	      -kernel "$1" -initrd "$2"

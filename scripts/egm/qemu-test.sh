@@ -17,6 +17,8 @@
 . "$(dirname "$0")/common.sh"
 # shellcheck source=scripts/egm/initramfs.sh
 . "$(dirname "$0")/initramfs.sh"
+# shellcheck source=scripts/egm/qemu-verdict.sh
+. "$(dirname "$0")/qemu-verdict.sh"
 
 kbuild=${1:-$EGM_BUILD/kernel-x86_64}
 bzimage=$kbuild/arch/x86/boot/bzImage
@@ -82,7 +84,6 @@ egm_initramfs_pack "$root" "$ird/initramfs.cpio.gz"
 mkdir -p "$EGM_RESULTS"
 console=$EGM_RESULTS/qemu-test.console
 log=$EGM_RESULTS/qemu-test.log		# the console without CRs
-reports=$EGM_RESULTS/qemu-test.reports
 egm_qemu_host "$bzimage" "$ird/initramfs.cpio.gz" "${memmap% }"
 egm_log "booting $bzimage (TCG, up to $((qemu_timeout / 60)) min), console in $console"
 set +e
@@ -93,79 +94,4 @@ tr -d '\r' < "$console" > "$log"
 
 # ---- the verdict -----------------------------------------------------------
 
-extra=0		# failures beyond the FAIL lines: one per missing line or class
-problem() {
-	echo "qemu-test: $*"
-	extra=$((extra + 1))
-}
-
-grep -E '^(ok|FAIL) ' "$log" || true
-
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-	problem "QEMU did not finish in $qemu_timeout s (killed)"
-elif [ "$qrc" != 0 ]; then
-	problem "QEMU exited with $qrc; last lines of the console:"
-	tail -20 "$log"
-fi
-
-harness_fails=$(grep -E '^FAIL [^ :]+:' "$log" | grep -cv '^FAIL init:' || true)
-init_fails=$(grep -c '^FAIL init:' "$log" || true)
-summary=$(grep -E '^egm-e2e: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -1 || true)
-if [ -n "$summary" ]; then
-	read -r _ passed _ failed _ <<< "$summary"
-else
-	problem "no summary line from egm_e2e"
-	passed=$(grep -cE '^ok ' "$log" || true)
-	failed=$harness_fails
-fi
-failed=$((failed + init_fails))
-
-if ! grep -qx 'egm-e2e: modules unloaded' "$log" &&
-   ! grep -q '^FAIL init: rmmod' "$log"; then
-	problem "no 'egm-e2e: modules unloaded' line"
-fi
-
-leaks=$(sed -n 's/^egm-e2e: kmemleak report ends (\([0-9]*\) lines)$/\1/p' "$log" | tail -1)
-if [ -n "$leaks" ] && [ "$leaks" != 0 ]; then
-	problem "kmemleak reported $leaks lines:"
-	sed -n '/^egm-e2e: kmemleak report begins$/,/^egm-e2e: kmemleak report ends/p' "$log" |
-		grep '^kmemleak: ' | head -60
-elif [ -z "$leaks" ] && ! grep -qx 'egm-e2e: kmemleak not available' "$log"; then
-	problem "no kmemleak report line"
-fi
-
-# Kernel reports: everything but our own lines (the kmemleak block is
-# judged above) and kmemleak's start-up messages, less the reports that
-# tools/testing/egm/known-reports explains.
-awk '/^egm-e2e: kmemleak report begins$/ { skip = 1 }
-     !skip && !/^(ok |FAIL |egm-e2e: )/ { print }
-     /^egm-e2e: kmemleak report ends/ { skip = 0 }' "$log" |
-	grep -vE 'kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)' \
-	> "$reports.in" || true
-if ! python3 "$EGM_REPO/scripts/egm/scan-reports.py" qemu-test "$reports.in" \
-	"$EGM_REPO/tools/testing/egm/known-reports" > "$reports"; then
-	problem "kernel reports in the console:"
-	head -60 "$reports"
-fi
-
-# The NUMA layout the ranges rely on: each must sit in its PXM's SRAT range.
-if grep -q 'SRAT: Node [0-9]* PXM [0-9]* \[mem' "$log"; then
-	for r in "${egm_ranges[@]}"; do
-		read -r size base pxm <<< "$r"
-		inside=0
-		while read -r lo hi; do
-			if [ "$base" -ge $((lo)) ] && [ $((base + size - 1)) -le $((hi)) ]; then
-				inside=1
-			fi
-		done < <(sed -n "s/.*SRAT: Node [0-9]* PXM $pxm \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2/p" "$log")
-		[ "$inside" = 1 ] ||
-			problem "$(printf 'range %#x+%#x is outside the SRAT memory of PXM %d' "$base" "$size" "$pxm")"
-	done
-else
-	echo "qemu-test: note: no SRAT lines in the console, NUMA layout not checked"
-fi
-
-failed=$((failed + extra))
-egm_record qemu-test "$passed" "$failed" 0
-echo "qemu-test: $passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+egm_qemu_verdict qemu-test egm-e2e egm_e2e "$log" "$qrc" "$qemu_timeout"
