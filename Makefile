@@ -28,7 +28,7 @@ help:
 	@echo 'egm-core targets:'
 	@echo '  make demo         boot a QEMU host and run a VM whose RAM is /dev/egm1, step by step'
 	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, demo-check'
-	@echo '  make qemu-test    the end-to-end suite of /dev/egmN in QEMU, on the debug kernel'
+	@echo '  make qemu-test    the end-to-end suites in QEMU, on the debug kernel: /dev/egmN, then the VFIO frontend'
 	@echo '  make demo-check   the demo, with its checks only'
 	@echo '  make kunit        KUnit under KUNIT_ARCH=$(KUNIT_ARCH) (um x86_64 arm64 arm64-64k)'
 	@echo '  make kunit-all    KUnit under each of KUNIT_ARCHS=$(KUNIT_ARCHS)'
@@ -61,8 +61,9 @@ static: prepare
 modules: kernel
 	@$(S)/oot.sh $(KDIR)
 
+# Both QEMU suites, even when the first fails; each records its result.
 qemu-test: kernel
-	@$(S)/qemu-test.sh
+	@rc=0; $(S)/qemu-test.sh || rc=1; $(S)/qemu-vfio-test.sh || rc=1; exit $$rc
 
 demo: kernel
 	@$(S)/demo.sh talk

@@ -1,0 +1,1974 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * egm_vfio_e2e: end-to-end tests of egm-core's VFIO frontend, run as root
+ * inside the QEMU guest that scripts/egm/qemu-vfio-test.sh boots.  Its
+ * /init (tools/testing/egm/vfio/init) runs us once per phase:
+ *
+ *   egm_vfio_e2e vfio      nvgrace-gpu, egm_frontend=vfio (the default)
+ *   egm_vfio_e2e chardev   nvgrace-gpu reloaded with egm_frontend=chardev
+ *   egm_vfio_e2e sample    GPU A bound to the sample's egm_parent_vfio
+ *   egm_vfio_e2e PHASE TEST...   only those tests of the phase
+ *
+ *   gcc -static -O2 -Wall -Wextra -Werror -I include/uapi \
+ *       -o egm_vfio_e2e egm_vfio_e2e.c
+ *
+ * The "GPUs" are QEMU pci-testdev devices behind their own PCI bridges; an SSDT
+ * (tools/testing/egm/vfio/egm-ssdt.asl) gives them the EGM properties of
+ * Grace firmware:
+ *
+ *   GPU A 0000:01:00.0  PXM 1, 1 GiB at 0x30000000, retired-page table
+ *   GPU B 0000:02:00.0  the same socket as A
+ *   GPU C 0000:03:00.0  PXM 0, 256 MiB at 0x20000000, no table
+ *   GPU D 0000:04:00.0  no EGM properties
+ *   GPU E 0000:05:00.0  an unaligned base: refused, the GPU works without
+ *
+ * The firmware's retired-page table (at 0x1fff0000, loaded by QEMU) lists
+ * 0x30200000 and 0x40010000; each retires the 64 KiB block holding it.
+ *
+ * VFIO is used the legacy way, in no-IOMMU mode (the guest has no IOMMU):
+ * a container, the group /dev/vfio/noiommu-<N>, VFIO_NOIOMMU_IOMMU and
+ * VFIO_GROUP_GET_DEVICE_FD.
+ *
+ * Each test prints "ok NAME" or "FAIL NAME: REASON"; a phase ends with
+ * "egm-vfio: phase PHASE: N passed, N failed" and exits 0 only when
+ * nothing failed.  The harness is egm_e2e.c's: a test that faults
+ * unexpectedly or runs out of time fails alone, and a watchdog reports a
+ * test stuck in the kernel.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/egm.h>
+
+/* ---- test configuration: must match qemu-vfio-test.sh, the SSDT, /init ---- */
+
+#define GPU_A		"0000:01:00.0"	/* PXM 1, lowest BDF: exposes it */
+#define GPU_B		"0000:02:00.0"	/* PXM 1 */
+#define GPU_C		"0000:03:00.0"	/* PXM 0 */
+#define GPU_D		"0000:04:00.0"	/* no EGM */
+#define GPU_E		"0000:05:00.0"	/* invalid EGM description */
+
+#define EGM1_BASE	0x30000000ULL	/* below 4 GiB: see egm-ssdt.asl */
+#define EGM1_SIZE	0x40000000ULL	/* 1 GiB */
+#define EGM1_PXM	1
+#define EGM0_SIZE	0x10000000ULL	/* 256 MiB */
+#define EGM0_PXM	0
+
+/* The firmware table's entries; each retires a 64 KiB block. */
+static const uint64_t fw_retired_pa[] = { 0x30200000ULL, 0x40010000ULL };
+#define FW_RETIRE_SIZE	0x10000ULL
+
+#define NVGRACE_DRIVER	"nvgrace_gpu_vfio_pci"
+#define SAMPLE_DRIVER	"egm_parent_vfio"
+#define PCI_DEVICES	"/sys/bus/pci/devices"
+#define PCI_DRIVERS	"/sys/bus/pci/drivers"
+#define FRONTEND_PARAM	"/sys/module/nvgrace_gpu_vfio_pci/parameters/egm_frontend"
+#define SYSFS_CLASS	"/sys/class/egm"
+#define DEBUGFS_EGM	"/sys/kernel/debug/egm"
+/* What /init saw of "insmod nvgrace-gpu-vfio-pci.ko egm_frontend=bogus". */
+#define BOGUS_RC	"/tmp/insmod-bogus.rc"
+#define BOGUS_OUT	"/tmp/insmod-bogus.out"
+
+#define EGM_VFIO_TYPE	((__u32)VFIO_REGION_TYPE_PCI_VENDOR_TYPE | 0x10de)
+/* vfio-pci's layout of the device fd: region N at N << 40. */
+#define VFIO_INDEX_TO_OFFSET(i)	((uint64_t)(i) << 40)
+
+/* The kernel's names for these, as tools/include spells them. */
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)		__attribute__((format(printf, a, b)))
+
+#define TEST_TIMEOUT_MS		(240 * 1000)	/* per test, then SIGALRM */
+#define STUCK_GRACE_MS		(30 * 1000)	/* then the watchdog gives up */
+#define OPEN_TIMEOUT_MS		(120 * 1000)	/* open waits for a scrub */
+#define CHILD_TIMEOUT_MS	(10 * 1000)
+
+/* ---- output and failure messages ---- */
+
+static void say(const char *fmt, ...) __printf(1, 2);
+static void say(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line, so kernel messages do not split our lines. */
+	if (write(STDOUT_FILENO, line, n) < 0)
+		_exit(2);
+}
+
+static char failmsg[768];
+
+/* Record the first failure of a test; returns -1 for "ret = fail(...)". */
+static int fail(const char *fmt, ...) __printf(1, 2);
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (failmsg[0])
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(failmsg, sizeof(failmsg), fmt, ap);
+	va_end(ap);
+	if (!failmsg[0])
+		snprintf(failmsg, sizeof(failmsg), "failed");
+	return -1;
+}
+
+/* "EBUSY (Device or resource busy)"; a few buffers for one message. */
+static const char *errstr(int e)
+{
+	static char buf[4][96];
+	static int next;
+	char *b = buf[next++ % 4];
+	const char *name;
+
+	if (e < 0)
+		e = -e;
+	name = strerrorname_np(e);
+	snprintf(b, sizeof(buf[0]), "%s (%s)", name ? name : "errno",
+		 strerror(e));
+	return b;
+}
+
+#define CHECK(cond, ...) do {				\
+	if (!(cond)) {					\
+		ret = fail(__VA_ARGS__);		\
+		goto out;				\
+	}						\
+} while (0)
+
+/* ---- time ---- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ---- what a test holds, released by the harness if the test dies ---- */
+
+#define MAX_TRACK 64
+
+static int tracked_fd[MAX_TRACK];
+static struct { void *addr; size_t len; } tracked_map[MAX_TRACK];
+static pid_t tracked_pid[MAX_TRACK];
+static pid_t harness_pid;
+static long page_size;
+
+static void track_fd(int fd)
+{
+	for (int i = 0; i < MAX_TRACK; i++)
+		if (tracked_fd[i] < 0) {
+			tracked_fd[i] = fd;
+			return;
+		}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd < 0)
+		return;
+	for (int i = 0; i < MAX_TRACK; i++)
+		if (tracked_fd[i] == *fd)
+			tracked_fd[i] = -1;
+	close(*fd);
+	*fd = -1;
+}
+
+/* mmap() of an EGM fd; MAP_FAILED with errno on failure. */
+static void *map_fd(int fd, uint64_t off, size_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, (off_t)off);
+
+	if (p == MAP_FAILED)
+		return p;
+	for (int i = 0; i < MAX_TRACK; i++)
+		if (!tracked_map[i].addr) {
+			tracked_map[i].addr = p;
+			tracked_map[i].len = len;
+			break;
+		}
+	return p;
+}
+
+static void unmap(void *p, size_t len)
+{
+	if (!p || p == MAP_FAILED)
+		return;
+	for (int i = 0; i < MAX_TRACK; i++)
+		if (tracked_map[i].addr == p) {
+			tracked_map[i].addr = NULL;
+			break;
+		}
+	munmap(p, len);
+}
+
+/*
+ * A child for something that may die or block.  It must never return into
+ * the harness: children end with _exit().
+ */
+static pid_t spawn(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return 0;
+	}
+	if (pid > 0)
+		for (int i = 0; i < MAX_TRACK; i++)
+			if (!tracked_pid[i]) {
+				tracked_pid[i] = pid;
+				break;
+			}
+	return pid;
+}
+
+/* Wait up to @ms for @pid; 0 and *status when it ended, -ETIMEDOUT if not. */
+static int wait_child(pid_t pid, long ms, int *status)
+{
+	long long end = now_ms() + ms;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid) {
+			for (int i = 0; i < MAX_TRACK; i++)
+				if (tracked_pid[i] == pid)
+					tracked_pid[i] = 0;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		sleep_ms(10);
+	}
+}
+
+static void kill_child(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	wait_child(pid, CHILD_TIMEOUT_MS, &status);
+}
+
+static void release_tracked(void)
+{
+	for (int i = 0; i < MAX_TRACK; i++) {
+		if (tracked_pid[i])
+			kill_child(tracked_pid[i]);
+		tracked_pid[i] = 0;
+	}
+	for (int i = 0; i < MAX_TRACK; i++) {
+		if (tracked_map[i].addr)
+			munmap(tracked_map[i].addr, tracked_map[i].len);
+		tracked_map[i].addr = NULL;
+	}
+	for (int i = 0; i < MAX_TRACK; i++) {
+		if (tracked_fd[i] >= 0)
+			close(tracked_fd[i]);
+		tracked_fd[i] = -1;
+	}
+}
+
+/* ---- files ---- */
+
+/* Read a small file into buf (NUL terminated); length or -errno. */
+static int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - total);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (!n)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = 0;
+	return total;
+}
+
+/* Write a string to a sysfs or debugfs file; 0 or -errno. */
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != strlen(text))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* ---- sysfs, debugfs and the kernel log ---- */
+
+struct faults { long long pte, pmd, pud; };
+
+/* Faults the region of PXM @pxm has served, by leaf size. */
+static int read_faults(unsigned int pxm, struct faults *f)
+{
+	char path[256], buf[256];
+	int n;
+
+	snprintf(path, sizeof(path), DEBUGFS_EGM "/egm%u/faults", pxm);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	if (sscanf(buf, "pte %lld\npmd %lld\npud %lld\n",
+		   &f->pte, &f->pmd, &f->pud) != 3)
+		return fail("%s: cannot parse \"%s\"", path, buf);
+	return 0;
+}
+
+static long long fault_sum(const struct faults *f)
+{
+	return f->pte + f->pmd + f->pud;
+}
+
+/* Name of the driver @bdf is bound to, "" when none. */
+static void pci_driver(const char *bdf, char *name, size_t size)
+{
+	char path[256], target[PATH_MAX];
+	const char *base;
+	size_t len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	name[0] = 0;
+	if (n < 0)
+		return;
+	target[n] = 0;
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	len = strnlen(base, size - 1);
+	memcpy(name, base, len);
+	name[len] = 0;
+}
+
+static int check_driver(const char *bdf, const char *want)
+{
+	char drv[128];
+
+	pci_driver(bdf, drv, sizeof(drv));
+	if (strcmp(drv, want))
+		return fail("%s is bound to \"%s\", want %s", bdf, drv, want);
+	return 0;
+}
+
+/*
+ * egm_size of @bdf: its decimal value, or with @want 0 that there is no
+ * such attribute.
+ */
+static int check_egm_size(const char *bdf, unsigned long long want)
+{
+	char path[256], buf[64], *end;
+	unsigned long long v;
+	int n;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/egm_size", bdf);
+	n = read_text(path, buf, sizeof(buf));
+	if (!want) {
+		if (n != -ENOENT)
+			return fail("%s: %s, want no such file", path,
+				    n < 0 ? errstr(n) : buf);
+		return 0;
+	}
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	if (n < 2 || buf[n - 1] != '\n')
+		return fail("%s: \"%s\" does not end in one newline", path, buf);
+	buf[n - 1] = 0;
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno || *end || end == buf || buf[0] < '0' || buf[0] > '9')
+		return fail("%s: \"%s\" is not a decimal number", path, buf);
+	if (v != want)
+		return fail("%s: %llu, want %llu", path, v, want);
+	return 0;
+}
+
+/* Bind @bdf to the driver its driver_override names. */
+static int pci_probe(const char *bdf)
+{
+	return write_text("/sys/bus/pci/drivers_probe", bdf);
+}
+
+static int pci_unbind(const char *bdf, const char *driver)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), PCI_DRIVERS "/%s/unbind", driver);
+	return write_text(path, bdf);
+}
+
+/* The kernel log (malloc'ed, NUL terminated), or NULL after fail(). */
+static char *kernel_log(void)
+{
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *buf;
+	int n;
+
+	if (size <= 0)
+		size = 1 << 20;
+	buf = malloc(size + 1);
+	if (!buf) {
+		fail("out of memory");
+		return NULL;
+	}
+	n = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
+	if (n < 0) {
+		fail("klogctl(READ_ALL): %s", errstr(errno));
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* Whether a line of @log holds both @a and @b. */
+static bool log_has(const char *log, const char *a, const char *b)
+{
+	const char *line = log;
+
+	while (*line) {
+		const char *eol = strchrnul(line, '\n');
+		const char *pa = memmem(line, eol - line, a, strlen(a));
+
+		if (pa && memmem(line, eol - line, b, strlen(b)))
+			return true;
+		line = *eol ? eol + 1 : eol;
+	}
+	return false;
+}
+
+/* ---- VFIO ---- */
+
+struct vfio_dev {
+	int container, group, fd;
+};
+
+#define VFIO_DEV_INIT { .container = -1, .group = -1, .fd = -1 }
+
+/* Which step of vfio_open() failed, for messages. */
+static const char *vfio_step;
+
+static int step_err(const char *step)
+{
+	int e = errno;
+
+	vfio_step = step;
+	return e ? -e : -EIO;
+}
+
+static void vfio_close(struct vfio_dev *v)
+{
+	/* The device first: closing it releases the region. */
+	close_fd(&v->fd);
+	close_fd(&v->group);
+	close_fd(&v->container);
+}
+
+/*
+ * Open @bdf's vfio device through a container of its own and its no-IOMMU
+ * group.  Returns 0, or -errno with vfio_step naming the step that failed
+ * (opening a device that exposes the region waits for a scrub).
+ */
+static int vfio_open(const char *bdf, struct vfio_dev *v)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX], link[256];
+	const char *group;
+	ssize_t n;
+	int err;
+
+	*v = (struct vfio_dev)VFIO_DEV_INIT;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return step_err("readlink iommu_group");
+	link[n] = 0;
+	group = strrchr(link, '/');
+	group = group ? group + 1 : link;
+
+	v->container = open("/dev/vfio/vfio", O_RDWR);
+	if (v->container < 0) {
+		err = step_err("open /dev/vfio/vfio");
+		goto out;
+	}
+	track_fd(v->container);
+	errno = 0;
+	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		err = step_err("VFIO_GET_API_VERSION");
+		goto out;
+	}
+	errno = 0;
+	if (ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU) != 1) {
+		err = step_err("VFIO_CHECK_EXTENSION(VFIO_NOIOMMU_IOMMU)");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s", group);
+	v->group = open(path, O_RDWR);
+	if (v->group < 0) {
+		err = step_err("open /dev/vfio/noiommu-N");
+		goto out;
+	}
+	track_fd(v->group);
+	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status)) {
+		err = step_err("VFIO_GROUP_GET_STATUS");
+		goto out;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		errno = EINVAL;
+		err = step_err("group not viable");
+		goto out;
+	}
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container)) {
+		err = step_err("VFIO_GROUP_SET_CONTAINER");
+		goto out;
+	}
+	if (ioctl(v->container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU)) {
+		err = step_err("VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU)");
+		goto out;
+	}
+	v->fd = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (v->fd < 0) {
+		err = step_err("VFIO_GROUP_GET_DEVICE_FD");
+		goto out;
+	}
+	track_fd(v->fd);
+	return 0;
+out:
+	vfio_close(v);
+	return err;
+}
+
+/* vfio_open() that records the failure. */
+static int vfio_open_ok(const char *bdf, struct vfio_dev *v)
+{
+	int err = vfio_open(bdf, v);
+
+	if (err)
+		return fail("open %s's vfio device: %s: %s", bdf, vfio_step,
+			    errstr(err));
+	return 0;
+}
+
+/* The EGM region of a vfio device, as VFIO_DEVICE_GET_REGION_INFO says. */
+struct egm_vregion {
+	unsigned int index;
+	uint32_t flags;
+	uint64_t size, offset;
+	uint32_t argsz;		/* what the info with its capabilities takes */
+	struct vfio_region_info_cap_nvidia_egm *cap;	/* malloc'ed copy */
+};
+
+static void egm_vregion_free(struct egm_vregion *r)
+{
+	free(r->cap);
+	r->cap = NULL;
+}
+
+/*
+ * Region @index's info with its capability chain (malloc'ed), asking first
+ * with the bare structure for the size the chain needs.
+ */
+static struct vfio_region_info *region_info(int fd, unsigned int index)
+{
+	struct vfio_region_info hdr = { .argsz = sizeof(hdr), .index = index };
+	struct vfio_region_info *info;
+
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &hdr)) {
+		fail("VFIO_DEVICE_GET_REGION_INFO(index %u): %s", index,
+		     errstr(errno));
+		return NULL;
+	}
+	if (hdr.argsz < sizeof(hdr)) {
+		fail("region %u: argsz %u after the call", index, hdr.argsz);
+		return NULL;
+	}
+	info = calloc(1, hdr.argsz);
+	if (!info) {
+		fail("out of memory");
+		return NULL;
+	}
+	info->argsz = hdr.argsz;
+	info->index = index;
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info)) {
+		fail("VFIO_DEVICE_GET_REGION_INFO(index %u, argsz %u): %s",
+		     index, hdr.argsz, errstr(errno));
+		free(info);
+		return NULL;
+	}
+	if (info->argsz != hdr.argsz) {
+		fail("region %u: argsz %u on the second call, %u on the first",
+		     index, info->argsz, hdr.argsz);
+		free(info);
+		return NULL;
+	}
+	return info;
+}
+
+/* Capability @id in @info's chain, checked to lie inside it; or NULL. */
+static struct vfio_info_cap_header *find_cap(struct vfio_region_info *info,
+					     uint16_t id, size_t minsz)
+{
+	uint32_t off = info->cap_offset;
+
+	for (int hops = 0; off && hops < 16; hops++) {
+		struct vfio_info_cap_header *h;
+
+		if (off < sizeof(*info) || off % 4 ||
+		    off + sizeof(*h) > info->argsz)
+			return NULL;
+		h = (struct vfio_info_cap_header *)((char *)info + off);
+		if (h->id == id)
+			return off + minsz <= info->argsz ? h : NULL;
+		off = h->next;
+	}
+	return NULL;
+}
+
+/*
+ * Walk the device-specific regions (indexes from VFIO_PCI_NUM_REGIONS on)
+ * for the one of type PCI_VENDOR_TYPE | NVIDIA, subtype NVIDIA_EGM.
+ * Returns 1 and fills @r when there is exactly one, 0 when there is none,
+ * -1 after fail().
+ */
+static int find_egm_region(int fd, struct egm_vregion *r)
+{
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	int found = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (ioctl(fd, VFIO_DEVICE_GET_INFO, &dinfo))
+		return fail("VFIO_DEVICE_GET_INFO: %s", errstr(errno));
+	if (!(dinfo.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    dinfo.num_regions < VFIO_PCI_NUM_REGIONS)
+		return fail("VFIO_DEVICE_GET_INFO: flags %#x, %u regions; not a PCI device",
+			    dinfo.flags, dinfo.num_regions);
+	for (unsigned int i = VFIO_PCI_NUM_REGIONS; i < dinfo.num_regions; i++) {
+		struct vfio_region_info *info = region_info(fd, i);
+		struct vfio_region_info_cap_type *type;
+		struct vfio_region_info_cap_nvidia_egm *cap;
+		size_t len;
+
+		if (!info)
+			goto err;
+		type = (void *)find_cap(info, VFIO_REGION_INFO_CAP_TYPE,
+					sizeof(*type));
+		if (!type || type->type != EGM_VFIO_TYPE ||
+		    type->subtype != VFIO_REGION_SUBTYPE_NVIDIA_EGM) {
+			free(info);
+			continue;
+		}
+		if (found++) {
+			free(info);
+			fail("two EGM regions, at indexes %u and %u", r->index, i);
+			goto err;
+		}
+		r->index = i;
+		r->flags = info->flags;
+		r->size = info->size;
+		r->offset = info->offset;
+		r->argsz = info->argsz;
+		cap = (void *)find_cap(info, VFIO_REGION_INFO_CAP_NVIDIA_EGM,
+				       sizeof(*cap));
+		if (!cap) {
+			free(info);
+			fail("EGM region %u has no VFIO_REGION_INFO_CAP_NVIDIA_EGM", i);
+			goto err;
+		}
+		len = sizeof(*cap) + (size_t)cap->nr_listed * sizeof(__u64);
+		if ((char *)cap - (char *)info + len > info->argsz) {
+			free(info);
+			fail("EGM capability: %u entries run past argsz %u",
+			     cap->nr_listed, r->argsz);
+			goto err;
+		}
+		r->cap = malloc(len);
+		if (!r->cap) {
+			free(info);
+			fail("out of memory");
+			goto err;
+		}
+		memcpy(r->cap, cap, len);
+		free(info);
+	}
+	return found;
+err:
+	egm_vregion_free(r);
+	return -1;
+}
+
+/* find_egm_region() that wants the region, of @size bytes. */
+static int need_egm_region(const char *bdf, int fd, uint64_t size,
+			   struct egm_vregion *r)
+{
+	int n = find_egm_region(fd, r);
+
+	if (n < 0)
+		return -1;
+	if (!n)
+		return fail("%s exposes no EGM region", bdf);
+	if (r->size != size)
+		return fail("%s: EGM region of %#llx bytes, want %#llx", bdf,
+			    (unsigned long long)r->size,
+			    (unsigned long long)size);
+	if (r->offset != VFIO_INDEX_TO_OFFSET(r->index))
+		return fail("%s: region %u at offset %#llx, want index << 40",
+			    bdf, r->index, (unsigned long long)r->offset);
+	return 0;
+}
+
+/* The retired pages the firmware table stands for, ascending. */
+static unsigned int expected_retired(uint64_t *out, unsigned int max)
+{
+	uint64_t blk = (uint64_t)page_size > FW_RETIRE_SIZE ? (uint64_t)page_size :
+		       FW_RETIRE_SIZE;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(fw_retired_pa); i++) {
+		uint64_t first = (fw_retired_pa[i] - EGM1_BASE) & ~(blk - 1);
+
+		for (uint64_t o = first; o < first + blk && n < max; o += page_size)
+			out[n++] = o;
+	}
+	return n;
+}
+
+static bool is_retired(const struct egm_vregion *r, uint64_t off)
+{
+	off &= ~(uint64_t)(page_size - 1);
+	for (uint32_t i = 0; r->cap && i < r->cap->nr_listed; i++)
+		if (r->cap->retired[i] == off)
+			return true;
+	return false;
+}
+
+static uint64_t tag(uint64_t off, unsigned int gen)
+{
+	return 0xe6e6000000000000ULL ^ ((uint64_t)gen << 40) ^ off;
+}
+
+static volatile uint64_t *word(void *base, uint64_t off)
+{
+	return (volatile uint64_t *)((char *)base + off);
+}
+
+/* First offset of a non-retired page of @p that is not all zeros, or -1. */
+static int64_t first_nonzero(const struct egm_vregion *r, const char *p)
+{
+	for (uint64_t off = 0; off < r->size; off += page_size) {
+		const uint64_t *w = (const uint64_t *)(p + off);
+		uint64_t acc = 0;
+
+		if (is_retired(r, off))
+			continue;
+		for (long i = 0; i < page_size / 8; i++)
+			acc |= w[i];
+		if (acc)
+			return off;
+	}
+	return -1;
+}
+
+/* A tag in the first and the last word of every non-retired page. */
+static void write_tags(const struct egm_vregion *r, char *p, unsigned int gen)
+{
+	for (uint64_t off = 0; off < r->size; off += page_size) {
+		if (is_retired(r, off))
+			continue;
+		*word(p, off) = tag(off, gen);
+		*word(p, off + page_size - 8) = ~tag(off, gen);
+	}
+}
+
+/* Offset of the first page write_tags() tags are missing from, or -1. */
+static int64_t check_tags(const struct egm_vregion *r, const char *p,
+			  unsigned int gen)
+{
+	for (uint64_t off = 0; off < r->size; off += page_size) {
+		if (is_retired(r, off))
+			continue;
+		if (*word((void *)p, off) != tag(off, gen) ||
+		    *word((void *)p, off + page_size - 8) != ~tag(off, gen))
+			return off;
+	}
+	return -1;
+}
+
+/*
+ * ---- The tests of phase "vfio": nvgrace-gpu, egm_frontend=vfio ----
+ */
+
+/* The SSDT reached each GPU as its ACPI companion. */
+static int check_firmware_node(const char *bdf, const char *want)
+{
+	char path[256], buf[128], got[128], exp[128];
+	int n, i, j;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/firmware_node/path", bdf);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s (no ACPI companion)", path, errstr(n));
+	buf[strcspn(buf, "\n")] = 0;
+	/* ACPI pads name segments with '_': \_SB_.PCI0.S28_.S00_ */
+	for (i = j = 0; buf[i] && j < (int)sizeof(got) - 1; i++)
+		if (buf[i] != '_')
+			got[j++] = buf[i];
+	got[j] = 0;
+	for (i = j = 0; want[i] && j < (int)sizeof(exp) - 1; i++)
+		if (want[i] != '_')
+			exp[j++] = want[i];
+	exp[j] = 0;
+	if (strcmp(got, exp))
+		return fail("%s's firmware node is %s, want %s", bdf, buf, want);
+	return 0;
+}
+
+static int test_acpi_probe(void)
+{
+	static const struct {
+		const char *bdf, *node, *msg;
+		unsigned long long size;
+	} gpus[] = {
+		{ GPU_A, "\\_SB.PCI0.S28.S00", "EGM PXM 1: 1024 MiB, vfio frontend", EGM1_SIZE },
+		{ GPU_B, "\\_SB.PCI0.S30.S00", "EGM PXM 1: 1024 MiB, vfio frontend", EGM1_SIZE },
+		{ GPU_C, "\\_SB.PCI0.S38.S00", "EGM PXM 0: 256 MiB, vfio frontend", EGM0_SIZE },
+		{ GPU_D, "\\_SB.PCI0.S40.S00", NULL, 0 },
+		{ GPU_E, "\\_SB.PCI0.S48.S00", "not aligned", 0 },
+	};
+	char *log = NULL;
+	int ret = 0;
+
+	log = kernel_log();
+	if (!log)
+		return -1;
+	for (unsigned int i = 0; i < ARRAY_SIZE(gpus); i++) {
+		if (check_driver(gpus[i].bdf, NVGRACE_DRIVER) ||
+		    check_firmware_node(gpus[i].bdf, gpus[i].node) ||
+		    check_egm_size(gpus[i].bdf, gpus[i].size))
+			goto fail;
+		if (gpus[i].msg)
+			CHECK(log_has(log, gpus[i].bdf, gpus[i].msg),
+			      "no \"%s: ...%s\" in the kernel log", gpus[i].bdf,
+			      gpus[i].msg);
+		else
+			CHECK(!log_has(log, gpus[i].bdf, "EGM"),
+			      "%s has no EGM properties, but the kernel logged EGM for it",
+			      gpus[i].bdf);
+	}
+out:
+	free(log);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
+ * The first open finds the region zeroed; a tenant's data is gone for the
+ * next one: writes everywhere, closes, reopens, reads zeros everywhere.
+ */
+static int test_scrub_between_tenants(void)
+{
+	struct egm_vregion r = { 0 };
+	struct vfio_dev v = VFIO_DEV_INIT;
+	int64_t bad;
+	char *p = MAP_FAILED;
+	int ret = 0;
+
+	for (int round = 0; round < 2; round++) {
+		if (vfio_open_ok(GPU_A, &v) ||
+		    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+			goto fail;
+		p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
+		CHECK(p != MAP_FAILED, "mmap the 1 GiB region: %s", errstr(errno));
+		bad = first_nonzero(&r, p);
+		CHECK(bad < 0, "%s open: page at offset %#llx is not zero",
+		      round ? "after the previous tenant" : "first",
+		      (unsigned long long)bad);
+		if (!round) {
+			write_tags(&r, p, 1);
+			memset(p + (4 << 20), 0x5a, 4 << 20);
+			bad = check_tags(&r, p, 1);
+			CHECK(bad < 0 || (uint64_t)bad >= (4 << 20),
+			      "tag at %#llx did not stick", (unsigned long long)bad);
+		}
+		unmap(p, r.size);
+		p = MAP_FAILED;
+		vfio_close(&v);
+		egm_vregion_free(&r);
+	}
+out:
+	unmap(p, r.size);
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static int test_region_info(void)
+{
+	uint64_t want[64];
+	unsigned int nwant = expected_retired(want, ARRAY_SIZE(want));
+	const uint32_t flags = VFIO_REGION_INFO_FLAG_READ |
+			       VFIO_REGION_INFO_FLAG_WRITE |
+			       VFIO_REGION_INFO_FLAG_MMAP |
+			       VFIO_REGION_INFO_FLAG_CAPS;
+	struct egm_vregion r = { 0 };
+	struct vfio_dev v = VFIO_DEV_INIT;
+	int ret = 0;
+
+	if (vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	CHECK(r.flags == flags, "region flags %#x, want READ|WRITE|MMAP|CAPS (%#x)",
+	      r.flags, flags);
+	CHECK(r.cap->header.version == 1, "capability version %u, want 1",
+	      r.cap->header.version);
+	CHECK(r.cap->pxm == EGM1_PXM, "pxm %u, want %u", r.cap->pxm, EGM1_PXM);
+	CHECK(r.cap->granularity == (uint64_t)page_size,
+	      "granularity %llu, page size %ld",
+	      (unsigned long long)r.cap->granularity, page_size);
+	CHECK(r.cap->flags == 0, "capability flags %#x, want 0", r.cap->flags);
+	/* 4 KiB pages: 2 firmware blocks of 64 KiB are 32 pages. */
+	CHECK(page_size != 4096 || nwant == 32, "expected %u retired pages", nwant);
+	CHECK(r.cap->nr_retired == nwant && r.cap->nr_listed == nwant,
+	      "nr_retired %u nr_listed %u, want %u", r.cap->nr_retired,
+	      r.cap->nr_listed, nwant);
+	for (unsigned int i = 0; i < nwant; i++)
+		CHECK(r.cap->retired[i] == want[i],
+		      "retired[%u] = %#llx, want %#llx", i,
+		      (unsigned long long)r.cap->retired[i],
+		      (unsigned long long)want[i]);
+out:
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/* VFIO's convention when the capability chain does not fit in argsz. */
+static int test_region_info_argsz(void)
+{
+	/* offsetofend(struct vfio_region_info, offset): what VFIO reads */
+	const uint32_t minsz = offsetof(struct vfio_region_info, offset) +
+			       sizeof(__u64);
+	struct egm_vregion r = { 0 };
+	struct vfio_region_info *info = NULL;
+	struct vfio_dev v = VFIO_DEV_INIT;
+	int ret = 0;
+
+	if (vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	CHECK(r.argsz > sizeof(*info), "the region info needs only %u bytes",
+	      r.argsz);
+	info = calloc(1, r.argsz + 64);
+	CHECK(info, "out of memory");
+
+	/* No room for the chain: 0, argsz raised, cap_offset 0. */
+	for (int k = 0; k < 2; k++) {
+		uint32_t given = k ? r.argsz - 8 : sizeof(*info);
+
+		memset(info, 0xff, r.argsz + 64);
+		info->argsz = given;
+		info->index = r.index;
+		info->cap_offset = 0xdead;
+		CHECK(!ioctl(v.fd, VFIO_DEVICE_GET_REGION_INFO, info),
+		      "argsz %u: %s, want success", given, errstr(errno));
+		CHECK(info->argsz == r.argsz, "argsz %u: raised to %u, want %u",
+		      given, info->argsz, r.argsz);
+		CHECK(info->cap_offset == 0, "argsz %u: cap_offset %u, want 0",
+		      given, info->cap_offset);
+		CHECK(info->flags & VFIO_REGION_INFO_FLAG_CAPS,
+		      "argsz %u: flags %#x without CAPS", given, info->flags);
+		CHECK(info->size == EGM1_SIZE && info->offset == r.offset,
+		      "argsz %u: size %#llx offset %#llx", given,
+		      (unsigned long long)info->size,
+		      (unsigned long long)info->offset);
+		CHECK(*((unsigned char *)info + given) == 0xff,
+		      "argsz %u: the kernel wrote past argsz", given);
+	}
+
+	/* Shorter than the structure VFIO reads: EINVAL. */
+	memset(info, 0, r.argsz);
+	info->argsz = minsz - 1;
+	info->index = r.index;
+	CHECK(ioctl(v.fd, VFIO_DEVICE_GET_REGION_INFO, info) == -1 &&
+	      errno == EINVAL, "argsz %u: %s, want EINVAL", minsz - 1,
+	      errno ? errstr(errno) : "success");
+
+	/* More than enough: the chain at sizeof(*info). */
+	memset(info, 0, r.argsz + 64);
+	info->argsz = r.argsz + 64;
+	info->index = r.index;
+	CHECK(!ioctl(v.fd, VFIO_DEVICE_GET_REGION_INFO, info),
+	      "argsz %u: %s", r.argsz + 64, errstr(errno));
+	CHECK(info->cap_offset == sizeof(*info), "cap_offset %u, want %zu",
+	      info->cap_offset, sizeof(*info));
+	CHECK(find_cap(info, VFIO_REGION_INFO_CAP_NVIDIA_EGM,
+		       sizeof(struct vfio_region_info_cap_nvidia_egm)),
+	      "no EGM capability with argsz %u", r.argsz + 64);
+out:
+	free(info);
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static int test_rw_through_the_fd(void)
+{
+	const uint64_t pg = page_size;
+	const uint64_t ret0 = (fw_retired_pa[0] - EGM1_BASE) & ~(FW_RETIRE_SIZE - 1);
+	struct egm_vregion r = { 0 };
+	char buf[3 * 4096], *p = MAP_FAILED;
+	uint64_t val, off;
+	struct vfio_dev v = VFIO_DEV_INIT;
+	ssize_t n;
+	int ret = 0;
+
+	if (vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	CHECK(is_retired(&r, ret0), "offset %#llx is not retired",
+	      (unsigned long long)ret0);
+	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
+
+	/* mmap -> pread, at a few places, one of them the last word. */
+	for (off = 0x1000; off < r.size; off = off * 7 + 0x4008) {
+		off &= r.size - 8;
+		if (is_retired(&r, off))
+			continue;
+		*word(p, off) = tag(off, 10);
+		n = pread(v.fd, &val, 8, r.offset + off);
+		CHECK(n == 8 && val == tag(off, 10),
+		      "pread at %#llx: %zd, %#llx, want 8, %#llx",
+		      (unsigned long long)off, n, (unsigned long long)val,
+		      (unsigned long long)tag(off, 10));
+		if (off > r.size / 2)
+			break;
+	}
+	*word(p, r.size - 8) = tag(r.size - 8, 11);
+	n = pread(v.fd, &val, 8, r.offset + r.size - 8);
+	CHECK(n == 8 && val == tag(r.size - 8, 11), "pread of the last word: %zd",
+	      n);
+
+	/* pwrite -> mmap, crossing two page boundaries. */
+	off = (32 << 20) + pg - 100;
+	for (unsigned int i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 13 + 7);
+	n = pwrite(v.fd, buf, sizeof(buf), r.offset + off);
+	CHECK(n == (ssize_t)sizeof(buf), "pwrite %zu bytes at %#llx: %zd (%s)",
+	      sizeof(buf), (unsigned long long)off, n, errstr(errno));
+	CHECK(!memcmp(p + off, buf, sizeof(buf)),
+	      "pwrite's data not seen through the mapping");
+	memset(buf, 0, sizeof(buf));
+	n = pread(v.fd, buf, sizeof(buf), r.offset + off);
+	CHECK(n == (ssize_t)sizeof(buf) && !memcmp(p + off, buf, sizeof(buf)),
+	      "pread back: %zd", n);
+
+	/* A retired page. */
+	errno = 0;
+	n = pread(v.fd, buf, 8, r.offset + ret0 + 64);
+	CHECK(n == -1 && errno == EIO, "pread of a retired page: %zd (%s), want EIO",
+	      n, errstr(errno));
+	errno = 0;
+	n = pwrite(v.fd, buf, 8, r.offset + ret0 + 64);
+	CHECK(n == -1 && errno == EIO, "pwrite of a retired page: %zd (%s), want EIO",
+	      n, errstr(errno));
+	/* Up to a retired page: short. */
+	n = pread(v.fd, buf, 16, r.offset + ret0 - 8);
+	CHECK(n == 8, "pread of 16 bytes, 8 before a retired page: %zd, want 8", n);
+
+	/* The end. */
+	errno = 0;
+	n = pread(v.fd, buf, 8, r.offset + r.size);
+	CHECK(n == -1 && errno == EINVAL, "pread at the end: %zd (%s), want EINVAL",
+	      n, errstr(errno));
+	errno = 0;
+	n = pread(v.fd, buf, 8, r.offset + r.size + pg);
+	CHECK(n == -1 && errno == EINVAL,
+	      "pread after the end: %zd (%s), want EINVAL", n, errstr(errno));
+	n = pread(v.fd, buf, 16, r.offset + r.size - 8);
+	CHECK(n == 8, "pread of 16 bytes 8 before the end: %zd, want 8", n);
+out:
+	unmap(p, r.size);
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/* What the SIGBUS child saw, sent through a pipe. */
+struct sigbus_report {
+	int signo;	/* 0: no signal */
+	int code;
+	uintptr_t addr;
+};
+
+static sigjmp_buf child_jmp;
+static volatile sig_atomic_t child_signo, child_code;
+static void *volatile child_addr;
+
+static void child_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	child_signo = sig;
+	child_code = si->si_code;
+	child_addr = si->si_addr;
+	siglongjmp(child_jmp, 1);
+}
+
+/* In a child: read @addr once, report any SIGBUS to @wfd, exit. */
+static __attribute__((noinline, noreturn)) void
+sigbus_child(char *addr, int wfd)
+{
+	struct sigaction sa = { .sa_sigaction = child_sigbus,
+				.sa_flags = SA_SIGINFO };
+	struct sigbus_report rep = { 0 };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(child_jmp, 1)) {
+		(void)*(volatile uint64_t *)addr;
+	} else {
+		rep.signo = child_signo;
+		rep.code = child_code;
+		rep.addr = (uintptr_t)child_addr;
+	}
+	_exit(write(wfd, &rep, sizeof(rep)) == sizeof(rep) ? 0 : 1);
+}
+
+/* Touch @addr in a child; it must get SIGBUS BUS_MCEERR_AR in that page. */
+static int expect_sigbus(char *addr)
+{
+	struct sigbus_report rep = { 0 };
+	struct pollfd pf;
+	int pfd[2], status, ret = 0;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return fail("pipe: %s", errstr(errno));
+	pid = spawn();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return fail("fork: %s", errstr(errno));
+	}
+	if (!pid) {
+		close(pfd[0]);
+		sigbus_child(addr, pfd[1]);
+	}
+	close(pfd[1]);
+	pf = (struct pollfd){ .fd = pfd[0], .events = POLLIN };
+	CHECK(poll(&pf, 1, CHILD_TIMEOUT_MS) == 1, "the child sent no report");
+	CHECK(read(pfd[0], &rep, sizeof(rep)) == sizeof(rep),
+	      "short report from the child");
+	CHECK(!wait_child(pid, CHILD_TIMEOUT_MS, &status), "the child did not exit");
+	pid = 0;
+	CHECK(rep.signo == SIGBUS, "touching retired page %p: no SIGBUS",
+	      (void *)addr);
+	CHECK(rep.code == BUS_MCEERR_AR, "SIGBUS si_code %d, want BUS_MCEERR_AR (%d)",
+	      rep.code, BUS_MCEERR_AR);
+	CHECK(rep.addr / page_size == (uintptr_t)addr / page_size,
+	      "SIGBUS si_addr %#lx, touched %p", (unsigned long)rep.addr,
+	      (void *)addr);
+out:
+	if (pid > 0)
+		kill_child(pid);
+	close(pfd[0]);
+	return ret;
+}
+
+static int test_mmap_retired_and_bad(void)
+{
+	const uint64_t pg = page_size;
+	struct egm_vregion r = { 0 };
+	char *p = MAP_FAILED, *q;
+	struct vfio_dev v = VFIO_DEV_INIT;
+	int ret = 0;
+
+	if (vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
+	/* The first and the last retired page; their neighbours work. */
+	for (unsigned int i = 0; i < r.cap->nr_listed; i += r.cap->nr_listed - 1) {
+		uint64_t off = r.cap->retired[i];
+
+		if (expect_sigbus(p + off + 64))
+			goto fail;
+		if (!is_retired(&r, off + pg)) {
+			*word(p, off + pg) = tag(off + pg, 20);
+			CHECK(*word(p, off + pg) == tag(off + pg, 20),
+			      "page after retired %#llx", (unsigned long long)off);
+		}
+		if (!is_retired(&r, off - pg)) {
+			*word(p, off - pg) = tag(off - pg, 20);
+			CHECK(*word(p, off - pg) == tag(off - pg, 20),
+			      "page before retired %#llx", (unsigned long long)off);
+		}
+		if (r.cap->nr_listed < 2)
+			break;
+	}
+
+	{
+		const struct {
+			const char *what;
+			uint64_t off;
+			size_t len;
+			int flags;
+		} bad[] = {
+			{ "MAP_PRIVATE", 0, pg, MAP_PRIVATE },
+			{ "at the end", r.size, pg, MAP_SHARED },
+			{ "past the end", r.size + (2 << 20), pg, MAP_SHARED },
+			{ "straddling the end", r.size - pg, 2 * pg, MAP_SHARED },
+			{ "longer than the region", 0, r.size + pg, MAP_SHARED },
+			{ "at an unaligned offset", pg / 2, pg, MAP_SHARED },
+		};
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+			errno = 0;
+			q = map_fd(v.fd, r.offset + bad[i].off, bad[i].len,
+				   bad[i].flags);
+			if (q != MAP_FAILED)
+				unmap(q, bad[i].len);
+			CHECK(q == MAP_FAILED, "mmap %s succeeded", bad[i].what);
+			CHECK(errno == EINVAL, "mmap %s: %s, want EINVAL",
+			      bad[i].what, errstr(errno));
+		}
+	}
+	/* The last page alone is fine. */
+	q = map_fd(v.fd, r.offset + r.size - pg, pg, MAP_SHARED);
+	CHECK(q != MAP_FAILED, "mmap of the last page: %s", errstr(errno));
+	*word(q, 0) = tag(r.size - pg, 21);
+	CHECK(*word(p, r.size - pg) == tag(r.size - pg, 21),
+	      "the last page mapped alone is not the region's last page");
+	unmap(q, pg);
+out:
+	unmap(p, r.size);
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
+ * A reset zaps the region's mappings: the next touch faults again, and the
+ * data is still there (a GPU reset does not touch system memory).
+ */
+static int check_reset_zaps(const char *how, int (*reset)(int fd))
+{
+	const uint64_t off = 0x12345000 + 0x40;
+	struct egm_vregion r = { 0 };
+	struct faults f0, f1, f2;
+	char *p = MAP_FAILED;
+	struct vfio_dev v = VFIO_DEV_INIT;
+	int ret = 0, err;
+
+	if (vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
+	*word(p, off) = tag(off, 30);
+	if (read_faults(EGM1_PXM, &f0))
+		goto fail;
+	CHECK(*word(p, off) == tag(off, 30), "data read back wrong");
+	*word(p, off + 8) = 1;
+	if (read_faults(EGM1_PXM, &f1))
+		goto fail;
+	CHECK(fault_sum(&f1) == fault_sum(&f0),
+	      "touching a mapped page again faulted (%lld -> %lld)",
+	      fault_sum(&f0), fault_sum(&f1));
+	err = reset(v.fd);
+	CHECK(!err, "%s: %s", how, errstr(err));
+	CHECK(*word(p, off) == tag(off, 30), "data changed across %s", how);
+	if (read_faults(EGM1_PXM, &f2))
+		goto fail;
+	CHECK(fault_sum(&f2) > fault_sum(&f1),
+	      "no fault after %s (%lld faults before and after): the mapping was not zapped",
+	      how, fault_sum(&f1));
+out:
+	unmap(p, r.size);
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static int vfio_reset(int fd)
+{
+	return ioctl(fd, VFIO_DEVICE_RESET) ? -errno : 0;
+}
+
+static int sysfs_reset(int fd)
+{
+	(void)fd;
+	return write_text(PCI_DEVICES "/" GPU_A "/reset", "1");
+}
+
+static int test_reset_zaps(void)
+{
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	struct vfio_dev v = VFIO_DEV_INIT;
+	int ret = 0;
+
+	if (vfio_open_ok(GPU_A, &v))
+		return -1;
+	CHECK(!ioctl(v.fd, VFIO_DEVICE_GET_INFO, &dinfo),
+	      "VFIO_DEVICE_GET_INFO: %s", errstr(errno));
+	CHECK(dinfo.flags & VFIO_DEVICE_FLAGS_RESET,
+	      "%s cannot be reset (flags %#x)", GPU_A, dinfo.flags);
+	vfio_close(&v);
+	if (check_reset_zaps("VFIO_DEVICE_RESET", vfio_reset) ||
+	    check_reset_zaps("echo 1 > " PCI_DEVICES "/" GPU_A "/reset",
+			     sysfs_reset))
+		return -1;
+out:
+	vfio_close(&v);
+	return ret;
+}
+
+/* Only the lowest-BDF GPU of a socket exposes its region. */
+static int test_dedup(void)
+{
+	struct egm_vregion r = { 0 }, rb = { 0 };
+	struct vfio_dev a = VFIO_DEV_INIT, b = VFIO_DEV_INIT;
+	int ret = 0, n;
+
+	if (vfio_open_ok(GPU_A, &a) ||
+	    need_egm_region(GPU_A, a.fd, EGM1_SIZE, &r))
+		goto fail;
+	if (vfio_open_ok(GPU_B, &b))
+		goto fail;
+	n = find_egm_region(b.fd, &rb);
+	CHECK(n == 0, "%s exposes an EGM region too (A is open)", GPU_B);
+	vfio_close(&b);
+	vfio_close(&a);
+	egm_vregion_free(&r);
+
+	if (vfio_open_ok(GPU_C, &a) ||
+	    need_egm_region(GPU_C, a.fd, EGM0_SIZE, &r))
+		goto fail;
+	CHECK(r.cap->pxm == EGM0_PXM && r.cap->nr_retired == 0 &&
+	      r.cap->nr_listed == 0 && r.cap->flags == 0,
+	      "%s: pxm %u nr_retired %u nr_listed %u flags %#x, want %u 0 0 0",
+	      GPU_C, r.cap->pxm, r.cap->nr_retired, r.cap->nr_listed,
+	      r.cap->flags, EGM0_PXM);
+	vfio_close(&a);
+	egm_vregion_free(&r);
+
+	for (int i = 0; i < 2; i++) {
+		const char *bdf = i ? GPU_E : GPU_D;
+
+		if (vfio_open_ok(bdf, &a))
+			goto fail;
+		n = find_egm_region(a.fd, &r);
+		CHECK(n == 0, "%s exposes an EGM region", bdf);
+		vfio_close(&a);
+	}
+	if (check_egm_size(GPU_A, EGM1_SIZE) || check_egm_size(GPU_B, EGM1_SIZE) ||
+	    check_egm_size(GPU_C, EGM0_SIZE) || check_egm_size(GPU_D, 0) ||
+	    check_egm_size(GPU_E, 0))
+		goto fail;
+out:
+	vfio_close(&a);
+	vfio_close(&b);
+	egm_vregion_free(&r);
+	egm_vregion_free(&rb);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static void unbind_cleanup(void)
+{
+	char drv[128];
+
+	pci_driver(GPU_A, drv, sizeof(drv));
+	if (!drv[0])
+		pci_probe(GPU_A);
+}
+
+/*
+ * The rule of lib/egm/vfio.c: mappings made through a closed device keep
+ * working after its GPU is unbound; until they go, no other GPU can
+ * expose the region (EBUSY); then the next lowest-BDF GPU exposes it,
+ * scrubbed.
+ */
+static int test_unbind_rule(void)
+{
+	const size_t len = 64 << 20;
+	struct egm_vregion r = { 0 };
+	char *p = MAP_FAILED;
+	size_t plen = len;
+	struct vfio_dev a = VFIO_DEV_INIT, b = VFIO_DEV_INIT;
+	int64_t bad;
+	int ret = 0, err;
+
+	if (vfio_open_ok(GPU_A, &a) ||
+	    need_egm_region(GPU_A, a.fd, EGM1_SIZE, &r))
+		goto fail;
+	p = map_fd(a.fd, r.offset, len, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
+	for (uint64_t off = 0; off < len; off += page_size)
+		if (!is_retired(&r, off))
+			*word(p, off) = tag(off, 40);
+	vfio_close(&a);
+
+	err = pci_unbind(GPU_A, NVGRACE_DRIVER);
+	CHECK(!err, "unbind %s: %s", GPU_A, errstr(err));
+	CHECK(!exists(PCI_DEVICES "/" GPU_A "/driver"), "%s still bound", GPU_A);
+	for (uint64_t off = 0; off < len; off += page_size)
+		CHECK(is_retired(&r, off) || *word(p, off) == tag(off, 40),
+		      "after unbinding %s the mapping lost its data at %#llx",
+		      GPU_A, (unsigned long long)off);
+
+	err = vfio_open(GPU_B, &b);
+	CHECK(err == -EBUSY, "open %s with the region still mapped: %s%s%s, want EBUSY",
+	      GPU_B, err ? vfio_step : "", err ? ": " : "",
+	      err ? errstr(err) : "success");
+	CHECK(!strcmp(vfio_step, "VFIO_GROUP_GET_DEVICE_FD"),
+	      "EBUSY from %s, want VFIO_GROUP_GET_DEVICE_FD", vfio_step);
+
+	unmap(p, len);
+	p = MAP_FAILED;
+	egm_vregion_free(&r);
+	if (vfio_open_ok(GPU_B, &b) ||
+	    need_egm_region(GPU_B, b.fd, EGM1_SIZE, &r))
+		goto fail;
+	plen = r.size;
+	p = map_fd(b.fd, r.offset, plen, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap through %s: %s", GPU_B, errstr(errno));
+	bad = first_nonzero(&r, p);
+	CHECK(bad < 0, "through %s, page at offset %#llx is not zero",
+	      GPU_B, (unsigned long long)bad);
+	unmap(p, plen);
+	p = MAP_FAILED;
+	vfio_close(&b);
+
+	err = pci_probe(GPU_A);
+	CHECK(!err, "rebind %s: %s", GPU_A, errstr(err));
+	if (check_driver(GPU_A, NVGRACE_DRIVER) ||
+	    check_egm_size(GPU_A, EGM1_SIZE))
+		goto fail;
+out:
+	unmap(p, plen);
+	vfio_close(&a);
+	vfio_close(&b);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
+ * ---- Phase "chardev": nvgrace-gpu reloaded with egm_frontend=chardev ----
+ */
+
+/* The module refused a bad egm_frontend at load and refuses it at run time. */
+static int test_frontend_param(void)
+{
+	char buf[512];
+	int n, ret = 0, err;
+
+	n = read_text(BOGUS_RC, buf, sizeof(buf));
+	CHECK(n > 0, "read %s: %s (did /init try egm_frontend=bogus?)", BOGUS_RC,
+	      errstr(n));
+	CHECK(atoi(buf) != 0, "insmod nvgrace-gpu-vfio-pci.ko egm_frontend=bogus succeeded");
+	n = read_text(BOGUS_OUT, buf, sizeof(buf));
+	CHECK(n >= 0 && strstr(buf, "Invalid argument"),
+	      "insmod egm_frontend=bogus said \"%s\", want EINVAL (Invalid argument)",
+	      n >= 0 ? buf : errstr(n));
+
+	n = read_text(FRONTEND_PARAM, buf, sizeof(buf));
+	CHECK(n >= 0 && !strcmp(buf, "chardev\n"), "%s: \"%s\", want chardev",
+	      FRONTEND_PARAM, n >= 0 ? buf : errstr(n));
+	err = write_text(FRONTEND_PARAM, "bogus");
+	CHECK(err == -EINVAL, "writing bogus to %s: %s, want EINVAL",
+	      FRONTEND_PARAM, err ? errstr(err) : "success");
+	n = read_text(FRONTEND_PARAM, buf, sizeof(buf));
+	CHECK(n >= 0 && !strcmp(buf, "chardev\n"),
+	      "%s after a refused write: \"%s\"", FRONTEND_PARAM,
+	      n >= 0 ? buf : errstr(n));
+out:
+	return ret;
+}
+
+/* Open /dev/egm<pxm>, waiting while it is scrubbed; fd or -errno. */
+static int egm_open(const char *dev)
+{
+	long long end = now_ms() + OPEN_TIMEOUT_MS;
+	int fd;
+
+	for (;;) {
+		fd = open(dev, O_RDWR | O_NONBLOCK);
+		if (fd >= 0)
+			break;
+		if (errno != EAGAIN || now_ms() >= end)
+			return -errno;
+		sleep_ms(50);
+	}
+	track_fd(fd);
+	return fd;
+}
+
+static int test_chardev_nodes(void)
+{
+	static const struct {
+		const char *dev;
+		uint64_t size;
+		unsigned int pxm;
+		int retired;
+	} nodes[] = {
+		{ "/dev/egm1", EGM1_SIZE, EGM1_PXM, 1 },
+		{ "/dev/egm0", EGM0_SIZE, EGM0_PXM, 0 },
+	};
+	uint64_t want[64];
+	unsigned int nwant = expected_retired(want, ARRAY_SIZE(want));
+	struct egm_info info;
+	int fd = -1, ret = 0;
+	char *log = NULL;
+	off_t end;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(nodes); i++) {
+		fd = egm_open(nodes[i].dev);
+		CHECK(fd >= 0, "open %s: %s", nodes[i].dev, errstr(fd));
+		end = lseek(fd, 0, SEEK_END);
+		CHECK(end >= 0 && (uint64_t)end == nodes[i].size,
+		      "%s: SEEK_END %lld (%s), want %#llx", nodes[i].dev,
+		      (long long)end, errstr(errno),
+		      (unsigned long long)nodes[i].size);
+		memset(&info, 0, sizeof(info));
+		info.argsz = sizeof(info);
+		CHECK(!ioctl(fd, EGM_GET_INFO, &info), "%s: EGM_GET_INFO: %s",
+		      nodes[i].dev, errstr(errno));
+		/* The firmware table reached the region through this frontend too. */
+		CHECK(info.pxm == nodes[i].pxm &&
+		      info.nr_retired == (nodes[i].retired ? nwant : 0),
+		      "%s: pxm %u nr_retired %u, want %u %u", nodes[i].dev,
+		      info.pxm, info.nr_retired, nodes[i].pxm,
+		      nodes[i].retired ? nwant : 0);
+		close_fd(&fd);
+	}
+	log = kernel_log();
+	if (!log)
+		goto fail;
+	CHECK(log_has(log, GPU_A, "EGM PXM 1: 1024 MiB, chardev frontend"),
+	      "no \"%s: EGM PXM 1: 1024 MiB, chardev frontend\" in the kernel log",
+	      GPU_A);
+out:
+	free(log);
+	close_fd(&fd);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/* /sys/class/egm/<name>/parents holds links to exactly the PCI devices @want. */
+static int check_parents(const char *name, const char *const *want, int nwant)
+{
+	char dir[256], path[PATH_MAX + 16], target[PATH_MAX];
+	struct dirent *de;
+	int found = 0, ret = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), SYSFS_CLASS "/%s/parents", name);
+	d = opendir(dir);
+	if (!d)
+		return fail("opendir %s: %s", dir, errstr(errno));
+	while ((de = readdir(d))) {
+		bool known = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (int i = 0; i < nwant; i++)
+			known |= !strcmp(de->d_name, want[i]);
+		CHECK(known, "%s: unexpected entry %s", dir, de->d_name);
+		found++;
+	}
+	CHECK(found == nwant, "%s: %d entries, want %d", dir, found, nwant);
+	for (int i = 0; i < nwant; i++) {
+		struct stat st;
+		const char *base;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i]);
+		CHECK(!lstat(path, &st) && S_ISLNK(st.st_mode),
+		      "%s is not a symlink: %s", path, errstr(errno));
+		CHECK(realpath(path, target), "realpath %s: %s", path,
+		      errstr(errno));
+		base = strrchr(target, '/');
+		CHECK(base && !strcmp(base + 1, want[i]) &&
+		      strstr(target, "/devices/pci"),
+		      "%s points to %s", path, target);
+	}
+out:
+	closedir(d);
+	return ret;
+}
+
+static int test_chardev_parents(void)
+{
+	static const char *const p1[] = { GPU_A, GPU_B };
+	static const char *const p0[] = { GPU_C };
+
+	if (check_parents("egm1", p1, 2) || check_parents("egm0", p0, 1))
+		return -1;
+	return 0;
+}
+
+/* With the chardev frontend, no vfio device carries the region. */
+static int test_chardev_no_vfio_region(void)
+{
+	const char *const bdfs[] = { GPU_A, GPU_B, GPU_C };
+	struct egm_vregion r = { 0 };
+	struct vfio_dev v = VFIO_DEV_INIT;
+	int ret = 0, n;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bdfs); i++) {
+		if (check_driver(bdfs[i], NVGRACE_DRIVER) ||
+		    vfio_open_ok(bdfs[i], &v))
+			goto fail;
+		n = find_egm_region(v.fd, &r);
+		CHECK(n == 0, "%s exposes an EGM region with egm_frontend=chardev",
+		      bdfs[i]);
+		vfio_close(&v);
+	}
+	if (check_egm_size(GPU_A, EGM1_SIZE) || check_egm_size(GPU_B, EGM1_SIZE) ||
+	    check_egm_size(GPU_C, EGM0_SIZE) || check_egm_size(GPU_D, 0) ||
+	    check_egm_size(GPU_E, 0))
+		goto fail;
+out:
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
+ * ---- Phase "sample": GPU A bound to egm_parent_vfio ----
+ */
+
+static int test_sample_vfio_region(void)
+{
+	const uint64_t off = (100 << 20) + 0x88;
+	struct egm_vregion r = { 0 };
+	struct vfio_dev v = VFIO_DEV_INIT;
+	char *p = MAP_FAILED;
+	uint64_t val;
+	ssize_t n;
+	int ret = 0;
+
+	if (check_driver(GPU_A, SAMPLE_DRIVER) ||
+	    check_egm_size(GPU_A, EGM1_SIZE) ||
+	    vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	CHECK(r.cap->pxm == EGM1_PXM && r.cap->granularity == (uint64_t)page_size &&
+	      r.cap->nr_retired == 0 && r.cap->flags == 0,
+	      "capability: pxm %u granularity %llu nr_retired %u flags %#x",
+	      r.cap->pxm, (unsigned long long)r.cap->granularity,
+	      r.cap->nr_retired, r.cap->flags);
+	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
+	*word(p, off) = tag(off, 50);
+	n = pread(v.fd, &val, 8, r.offset + off);
+	CHECK(n == 8 && val == tag(off, 50), "pread after a write through mmap: %zd, %#llx",
+	      n, (unsigned long long)val);
+	val = tag(off + 8, 51);
+	n = pwrite(v.fd, &val, 8, r.offset + off + 8);
+	CHECK(n == 8 && *word(p, off + 8) == tag(off + 8, 51),
+	      "pwrite not seen through mmap: %zd", n);
+out:
+	unmap(p, r.size);
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
+ * ---- The harness ----
+ */
+
+struct test {
+	const char *phase;
+	const char *name;
+	int (*fn)(void);
+	void (*cleanup)(void);	/* also after a test died or timed out */
+};
+
+static const struct test tests[] = {
+	{ "vfio", "acpi_probe", test_acpi_probe, NULL },
+	{ "vfio", "scrub_between_tenants", test_scrub_between_tenants, NULL },
+	{ "vfio", "region_info", test_region_info, NULL },
+	{ "vfio", "region_info_argsz", test_region_info_argsz, NULL },
+	{ "vfio", "rw_through_the_fd", test_rw_through_the_fd, NULL },
+	{ "vfio", "mmap_retired_and_bad", test_mmap_retired_and_bad, NULL },
+	{ "vfio", "reset_zaps", test_reset_zaps, NULL },
+	{ "vfio", "dedup", test_dedup, NULL },
+	{ "vfio", "unbind_rule", test_unbind_rule, unbind_cleanup },
+	{ "chardev", "frontend_param", test_frontend_param, NULL },
+	{ "chardev", "chardev_nodes", test_chardev_nodes, NULL },
+	{ "chardev", "chardev_parents", test_chardev_parents, NULL },
+	{ "chardev", "chardev_no_vfio_region", test_chardev_no_vfio_region, NULL },
+	{ "sample", "sample_vfio_region", test_sample_vfio_region, NULL },
+};
+
+#define NR_TESTS ((int)ARRAY_SIZE(tests))
+
+/* Shared with the watchdog, which may have to print the summary. */
+struct tally { int passed, failed, remaining; };
+static struct tally *tally;
+static const char *phase;
+
+static sigjmp_buf test_jmp;
+static volatile sig_atomic_t in_test, caught_sig, caught_code;
+static void *volatile caught_addr;
+
+static void harness_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (getpid() != harness_pid) {
+		/* A child: die of the signal (a fault refaults and kills). */
+		signal(sig, SIG_DFL);
+		if (sig == SIGALRM || si->si_code <= 0)
+			raise(sig);
+		return;
+	}
+	if (!in_test)
+		return;
+	in_test = 0;
+	caught_sig = sig;
+	caught_code = si->si_code;
+	caught_addr = si->si_addr;
+	siglongjmp(test_jmp, 1);
+}
+
+/*
+ * SIGALRM to the harness after TEST_TIMEOUT_MS; if the harness does not
+ * come back (stuck in the kernel), report for it and kill it.
+ */
+static pid_t start_watchdog(const char *name)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sleep_ms(TEST_TIMEOUT_MS);
+	kill(harness_pid, SIGALRM);
+	sleep_ms(STUCK_GRACE_MS);
+	say("FAIL %s: stuck for %d s, the harness is killed", name,
+	    (TEST_TIMEOUT_MS + STUCK_GRACE_MS) / 1000);
+	/* remaining still counts this test */
+	say("egm-vfio: phase %s: %d passed, %d failed", phase, tally->passed,
+	    tally->failed + tally->remaining);
+	kill(harness_pid, SIGKILL);
+	_exit(0);
+}
+
+static void run_test(const struct test *t)
+{
+	struct sigaction sa = { .sa_sigaction = harness_signal,
+				.sa_flags = SA_SIGINFO };
+	int status, ret;
+	pid_t wd;
+
+	failmsg[0] = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	wd = start_watchdog(t->name);
+
+	if (!sigsetjmp(test_jmp, 1)) {
+		in_test = 1;
+		ret = t->fn();
+		in_test = 0;
+	} else {
+		if (caught_sig == SIGALRM)
+			snprintf(failmsg, sizeof(failmsg), "timed out after %d s",
+				 TEST_TIMEOUT_MS / 1000);
+		else
+			snprintf(failmsg, sizeof(failmsg),
+				 "unexpected SIG%s (si_code %d) at %p",
+				 sigabbrev_np(caught_sig) ?: "?",
+				 (int)caught_code, caught_addr);
+		ret = -1;
+	}
+	if (wd > 0) {
+		kill(wd, SIGKILL);
+		waitpid(wd, &status, 0);
+	}
+	release_tracked();
+	if (t->cleanup)
+		t->cleanup();
+
+	tally->remaining--;
+	if (ret) {
+		tally->failed++;
+		say("FAIL %s: %s", t->name, failmsg[0] ? failmsg : "failed");
+	} else {
+		tally->passed++;
+		say("ok %s", t->name);
+	}
+}
+
+static void list_tests(void)
+{
+	say("usage: egm_vfio_e2e PHASE [TEST...]; tests by phase:");
+	for (int i = 0; i < NR_TESTS; i++)
+		say("  %s %s", tests[i].phase, tests[i].name);
+}
+
+int main(int argc, char **argv)
+{
+	bool run[NR_TESTS];
+	int i, j, known = 0;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	harness_pid = getpid();
+	page_size = sysconf(_SC_PAGESIZE);
+	for (i = 0; i < MAX_TRACK; i++)
+		tracked_fd[i] = -1;
+	if (argc < 2) {
+		list_tests();
+		return 2;
+	}
+	phase = argv[1];
+	for (i = 0; i < NR_TESTS; i++) {
+		known += !strcmp(tests[i].phase, phase);
+		run[i] = argc < 3 && !strcmp(tests[i].phase, phase);
+	}
+	if (!known) {
+		list_tests();
+		return 2;
+	}
+	for (j = 2; j < argc; j++) {
+		for (i = 0; i < NR_TESTS; i++)
+			if (!strcmp(tests[i].phase, phase) &&
+			    !strcmp(argv[j], tests[i].name))
+				break;
+		if (i == NR_TESTS) {
+			list_tests();
+			return 2;
+		}
+		run[i] = true;
+	}
+
+	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tally == MAP_FAILED) {
+		say("FAIL setup: mmap: %s", errstr(errno));
+		say("egm-vfio: phase %s: 0 passed, 1 failed", phase);
+		return 1;
+	}
+	memset(tally, 0, sizeof(*tally));
+	for (i = 0; i < NR_TESTS; i++)
+		tally->remaining += run[i];
+	for (i = 0; i < NR_TESTS; i++)
+		if (run[i])
+			run_test(&tests[i]);
+
+	say("egm-vfio: phase %s: %d passed, %d failed", phase, tally->passed,
+	    tally->failed);
+	return tally->failed ? 1 : 0;
+}
