@@ -69,216 +69,17 @@
 #define FW_RETIRE_SIZE	0x10000ULL	/* firmware retires 64 KiB blocks */
 #define PUD_BYTES	(1ULL << 30)
 
-/* The kernel's names for these, as tools/include spells them. */
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define __printf(a, b)		__attribute__((format(printf, a, b)))
-
 #define SYSFS_CLASS	"/sys/class/egm"
 #define DEBUGFS_EGM	"/sys/kernel/debug/egm"
 #define DEBUGFS_PARENT	"/sys/kernel/debug/egm_parent"
 #define PARENT_DRIVER	"/sys/bus/platform/drivers/egm_parent"
 
-#define TEST_TIMEOUT_MS		(240 * 1000)	/* per test, then SIGALRM */
-#define STUCK_GRACE_MS		(30 * 1000)	/* then the watchdog gives up */
 #define OPEN_TIMEOUT_MS		(120 * 1000)	/* open waits for a scrub */
 #define CLEAN_TIMEOUT_MS	(60 * 1000)	/* background scrub to "clean" */
 #define DEVNODE_TIMEOUT_MS	(5 * 1000)	/* /dev node appears or goes */
 #define CHILD_TIMEOUT_MS	(10 * 1000)
 
-/* ---- output and failure messages ---- */
-
-static void say(const char *fmt, ...) __printf(1, 2);
-static void say(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write per line, so kernel messages do not split our lines. */
-	if (write(STDOUT_FILENO, line, n) < 0)
-		_exit(2);
-}
-
-static char failmsg[768];
-
-/* Record the first failure of a test; returns -1 for "ret = fail(...)". */
-static int fail(const char *fmt, ...) __printf(1, 2);
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (failmsg[0])
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(failmsg, sizeof(failmsg), fmt, ap);
-	va_end(ap);
-	if (!failmsg[0])
-		snprintf(failmsg, sizeof(failmsg), "failed");
-	return -1;
-}
-
-/* "EBUSY (Device or resource busy)"; a few buffers for one message. */
-static const char *errstr(int e)
-{
-	static char buf[4][96];
-	static int next;
-	char *b = buf[next++ % 4];
-	const char *name;
-
-	if (e < 0)
-		e = -e;
-	name = strerrorname_np(e);
-	snprintf(b, sizeof(buf[0]), "%s (%s)", name ? name : "errno",
-		 strerror(e));
-	return b;
-}
-
-#define CHECK(cond, ...) do {				\
-	if (!(cond)) {					\
-		ret = fail(__VA_ARGS__);		\
-		goto out;				\
-	}						\
-} while (0)
-
-/* ---- time ---- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* ---- what a test holds, released by the harness if the test dies ---- */
-
-#define MAX_TRACK 64
-
-static int tracked_fd[MAX_TRACK];
-static struct { void *addr; size_t len; } tracked_map[MAX_TRACK];
-static pid_t tracked_pid[MAX_TRACK];
-static pid_t harness_pid;
-static long page_size;
-
-static void track_fd(int fd)
-{
-	for (int i = 0; i < MAX_TRACK; i++)
-		if (tracked_fd[i] < 0) {
-			tracked_fd[i] = fd;
-			return;
-		}
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd < 0)
-		return;
-	for (int i = 0; i < MAX_TRACK; i++)
-		if (tracked_fd[i] == *fd)
-			tracked_fd[i] = -1;
-	close(*fd);
-	*fd = -1;
-}
-
-/* mmap() of an EGM fd; MAP_FAILED with errno on failure. */
-static void *map_fd(int fd, uint64_t off, size_t len, int flags)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, (off_t)off);
-
-	if (p == MAP_FAILED)
-		return p;
-	for (int i = 0; i < MAX_TRACK; i++)
-		if (!tracked_map[i].addr) {
-			tracked_map[i].addr = p;
-			tracked_map[i].len = len;
-			break;
-		}
-	return p;
-}
-
-static void unmap(void *p, size_t len)
-{
-	if (!p || p == MAP_FAILED)
-		return;
-	for (int i = 0; i < MAX_TRACK; i++)
-		if (tracked_map[i].addr == p) {
-			tracked_map[i].addr = NULL;
-			break;
-		}
-	munmap(p, len);
-}
-
-/*
- * A child for something that may die or block.  It must never return into
- * the harness: children end with _exit().
- */
-static pid_t spawn(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		signal(SIGBUS, SIG_DFL);
-		signal(SIGSEGV, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		return 0;
-	}
-	if (pid > 0)
-		for (int i = 0; i < MAX_TRACK; i++)
-			if (!tracked_pid[i]) {
-				tracked_pid[i] = pid;
-				break;
-			}
-	return pid;
-}
-
-/* Wait up to @ms for @pid; 0 and *status when it ended, -ETIMEDOUT if not. */
-static int wait_child(pid_t pid, long ms, int *status)
-{
-	long long end = now_ms() + ms;
-
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid) {
-			for (int i = 0; i < MAX_TRACK; i++)
-				if (tracked_pid[i] == pid)
-					tracked_pid[i] = 0;
-			return 0;
-		}
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		sleep_ms(10);
-	}
-}
-
-static void kill_child(pid_t pid)
-{
-	int status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGKILL);
-	wait_child(pid, CHILD_TIMEOUT_MS, &status);
-}
+#include "egm_harness.h"
 
 static const char *status_str(int status)
 {
@@ -292,78 +93,6 @@ static const char *status_str(int status)
 	else
 		snprintf(buf, sizeof(buf), "status 0x%x", status);
 	return buf;
-}
-
-static void release_tracked(void)
-{
-	for (int i = 0; i < MAX_TRACK; i++) {
-		if (tracked_pid[i])
-			kill_child(tracked_pid[i]);
-		tracked_pid[i] = 0;
-	}
-	for (int i = 0; i < MAX_TRACK; i++) {
-		if (tracked_map[i].addr)
-			munmap(tracked_map[i].addr, tracked_map[i].len);
-		tracked_map[i].addr = NULL;
-	}
-	for (int i = 0; i < MAX_TRACK; i++) {
-		if (tracked_fd[i] >= 0)
-			close(tracked_fd[i]);
-		tracked_fd[i] = -1;
-	}
-}
-
-/* ---- files ---- */
-
-/* Read a small file into buf (NUL terminated); length or -errno. */
-static int read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n, total = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < size - 1) {
-		n = read(fd, buf + total, size - 1 - total);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (!n)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = 0;
-	return total;
-}
-
-/* Write a string to a sysfs or debugfs file; 0 or -errno. */
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != strlen(text))
-		err = -EIO;
-	close(fd);
-	return err;
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
 }
 
 /* Wait up to @ms for @path to exist (@want) or not; true when it did. */
@@ -1531,101 +1260,9 @@ static const struct test tests[] = {
 
 #define NR_TESTS ((int)ARRAY_SIZE(tests))
 
-/* Shared with the watchdog, which may have to print the summary. */
-struct tally { int passed, failed, remaining; };
-static struct tally *tally;
-
-static sigjmp_buf test_jmp;
-static volatile sig_atomic_t in_test, caught_sig, caught_code;
-static void *volatile caught_addr;
-
-static void harness_signal(int sig, siginfo_t *si, void *uc)
+static void harness_summary(int passed, int failed)
 {
-	(void)uc;
-	if (getpid() != harness_pid) {
-		/* A child: die of the signal (a fault refaults and kills). */
-		signal(sig, SIG_DFL);
-		if (sig == SIGALRM || si->si_code <= 0)
-			raise(sig);
-		return;
-	}
-	if (!in_test)
-		return;
-	in_test = 0;
-	caught_sig = sig;
-	caught_code = si->si_code;
-	caught_addr = si->si_addr;
-	siglongjmp(test_jmp, 1);
-}
-
-/*
- * SIGALRM to the harness after TEST_TIMEOUT_MS; if the harness does not
- * come back (stuck in the kernel), report for it and kill it.
- */
-static pid_t start_watchdog(const char *name)
-{
-	pid_t pid = fork();
-
-	if (pid)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	sleep_ms(TEST_TIMEOUT_MS);
-	kill(harness_pid, SIGALRM);
-	sleep_ms(STUCK_GRACE_MS);
-	say("FAIL %s: stuck for %d s, the harness is killed", name,
-	    (TEST_TIMEOUT_MS + STUCK_GRACE_MS) / 1000);
-	/* remaining still counts this test */
-	say("egm-e2e: %d passed, %d failed", tally->passed,
-	    tally->failed + tally->remaining);
-	kill(harness_pid, SIGKILL);
-	_exit(0);
-}
-
-static void run_test(const struct test *t)
-{
-	struct sigaction sa = { .sa_sigaction = harness_signal,
-				.sa_flags = SA_SIGINFO };
-	int status, ret;
-	pid_t wd;
-
-	failmsg[0] = 0;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	wd = start_watchdog(t->name);
-
-	if (!sigsetjmp(test_jmp, 1)) {
-		in_test = 1;
-		ret = t->fn();
-		in_test = 0;
-	} else {
-		if (caught_sig == SIGALRM)
-			snprintf(failmsg, sizeof(failmsg), "timed out after %d s",
-				 TEST_TIMEOUT_MS / 1000);
-		else
-			snprintf(failmsg, sizeof(failmsg),
-				 "unexpected SIG%s (si_code %d) at %p",
-				 sigabbrev_np(caught_sig) ?: "?",
-				 (int)caught_code, caught_addr);
-		ret = -1;
-	}
-	if (wd > 0) {
-		kill(wd, SIGKILL);
-		waitpid(wd, &status, 0);
-	}
-	release_tracked();
-	if (t->cleanup)
-		t->cleanup();
-
-	tally->remaining--;
-	if (ret) {
-		tally->failed++;
-		say("FAIL %s: %s", t->name, failmsg[0] ? failmsg : "failed");
-	} else {
-		tally->passed++;
-		say("ok %s", t->name);
-	}
+	say("egm-e2e: %d passed, %d failed", passed, failed);
 }
 
 int main(int argc, char **argv)
@@ -1633,19 +1270,8 @@ int main(int argc, char **argv)
 	bool run[NR_TESTS];
 	int i, j;
 
-	setvbuf(stdout, NULL, _IONBF, 0);
-	harness_pid = getpid();
-	page_size = sysconf(_SC_PAGESIZE);
-	for (i = 0; i < MAX_TRACK; i++)
-		tracked_fd[i] = -1;
-	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (tally == MAP_FAILED) {
-		say("FAIL setup: mmap: %s", errstr(errno));
-		say("egm-e2e: 0 passed, 1 failed");
+	if (harness_setup())
 		return 1;
-	}
-	memset(tally, 0, sizeof(*tally));
 
 	for (i = 0; i < NR_TESTS; i++)
 		run[i] = argc < 2;
@@ -1665,8 +1291,9 @@ int main(int argc, char **argv)
 		tally->remaining += run[i];
 	for (i = 0; i < NR_TESTS; i++)
 		if (run[i])
-			run_test(&tests[i]);
+			harness_run(tests[i].name, tests[i].fn,
+				    tests[i].cleanup);
 
-	say("egm-e2e: %d passed, %d failed", tally->passed, tally->failed);
+	harness_summary(tally->passed, tally->failed);
 	return tally->failed ? 1 : 0;
 }
