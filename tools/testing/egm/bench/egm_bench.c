@@ -851,10 +851,18 @@ static void full_run(void)
 		for (i = 0; i < ARRAY_SIZE(sizes); i++)
 			lat_ms[k][i] = lat[k] == &t_dax && sizes[i] > GIB ? -1 :
 				mmap_only(lat[k], sizes[i], 11, &pt, &moved);
+	/* device-dax maps only multiples of its 1 GiB alignment, up to 1 GiB. */
 	out("mmap() alone, median of 11, ms:   256 MiB     1 GiB     2 GiB");
-	for (k = 0; k < ARRAY_SIZE(lat); k++)
-		out("  %-30s %9.3f %9.3f %9.3f", lat[k]->name, lat_ms[k][0],
-		    lat_ms[k][1], lat_ms[k][2]);
+	for (k = 0; k < ARRAY_SIZE(lat); k++) {
+		char col[ARRAY_SIZE(sizes)][16];
+
+		for (i = 0; i < ARRAY_SIZE(sizes); i++)
+			if (lat_ms[k][i] < 0)
+				snprintf(col[i], sizeof(col[i]), "refused");
+			else
+				snprintf(col[i], sizeof(col[i]), "%.3f", lat_ms[k][i]);
+		out("  %-30s %9s %9s %9s", lat[k]->name, col[0], col[1], col[2]);
+	}
 
 	o_small = open_ms(EGM0_DEV, 0, 7);
 	o_big = open_ms(EGM1_DEV, 1, 7);
