@@ -85,6 +85,7 @@ egm_initramfs_pack "$root" "$ird/initramfs.cpio.gz"
 # physical address space for the 1 TiB scale simulation at 1 TiB.
 # -mem-prealloc: the host allocates guest RAM up front, not during the
 # first timed repetition.
+# shellcheck disable=SC2016 # memmap=SIZE$BASE: a literal $
 if [ "$mode" = full ]; then
 	mem=8G
 	append='memmap=2G$0x100000000 memmap=256M$0x20000000 memmap=2G!0x180000000 hugepagesz=1G hugepages=1'
