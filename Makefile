@@ -20,16 +20,18 @@ export EGM_JOBS := $(JOBS)
 S := scripts/egm
 
 .PHONY: all help setup prepare kunit kunit-all kernel static modules check \
-	summary clean-results qemu-test demo demo-check
+	summary clean-results qemu-test demo demo-check bench bench-check
 
 all: check
 
 help:
 	@echo 'egm-core targets:'
 	@echo '  make demo         boot a QEMU host and run a VM whose RAM is /dev/egm1, step by step'
-	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, demo-check'
+	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, demo-check, bench-check'
 	@echo '  make qemu-test    the end-to-end suites in QEMU, on the debug kernel: /dev/egmN, then the VFIO frontend'
 	@echo '  make demo-check   the demo, with its checks only'
+	@echo '  make bench        the benchmark (BENCHMARKS.md): table, ratios, goals'
+	@echo '  make bench-check  the benchmark'"'"'s structural results, asserted (no timing)'
 	@echo '  make kunit        KUnit under KUNIT_ARCH=$(KUNIT_ARCH) (um x86_64 arm64 arm64-64k)'
 	@echo '  make kunit-all    KUnit under each of KUNIT_ARCHS=$(KUNIT_ARCHS)'
 	@echo '  make static       sparse, W=1, coccicheck, checkpatch --strict, kernel-doc'
@@ -71,6 +73,13 @@ demo: kernel
 demo-check: kernel
 	@$(S)/demo.sh check
 
+# The benchmark builds its own kernel (no debug options) in the cache.
+bench: prepare
+	@$(S)/bench.sh full
+
+bench-check: prepare
+	@$(S)/bench.sh check
+
 clean-results:
 	@rm -rf $(EGM_CACHE)/results
 
@@ -85,6 +94,10 @@ check: prepare clean-results
 		echo "0 1 0 modules" > $(EGM_CACHE)/results/modules; }; \
 	$(MAKE) --no-print-directory qemu-test || rc=1; \
 	$(MAKE) --no-print-directory demo-check || rc=1; \
+	$(MAKE) --no-print-directory bench-check || { rc=1; \
+		[ -f $(EGM_CACHE)/results/bench-check ] || { \
+		mkdir -p $(EGM_CACHE)/results; \
+		echo "0 1 0 bench-check" > $(EGM_CACHE)/results/bench-check; }; }; \
 	$(S)/summary.sh || rc=1; \
 	exit $$rc
 

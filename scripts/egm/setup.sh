@@ -11,6 +11,7 @@ packages=(
 	qemu-system-x86 qemu-system-arm qemu-utils
 	sparse coccinelle ocaml-nox
 	busybox-static acpica-tools
+	ndctl
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
