@@ -13,8 +13,10 @@
 #define EGM_HARNESS_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -305,6 +307,57 @@ static bool exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
+}
+
+/*
+ * /sys/class/egm/<name>/parents holds exactly links to the devices @want,
+ * each bound to @driver.
+ */
+static int check_parents(const char *name, const char *const *want, int nwant,
+			 const char *driver)
+{
+	char dir[256], path[PATH_MAX + 16], target[PATH_MAX], drv[PATH_MAX];
+	struct dirent *de;
+	int found = 0, ret = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/sys/class/egm/%s/parents", name);
+	d = opendir(dir);
+	if (!d)
+		return fail("opendir %s: %s", dir, errstr(errno));
+	while ((de = readdir(d))) {
+		bool known = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (int i = 0; i < nwant; i++)
+			known |= !strcmp(de->d_name, want[i]);
+		CHECK(known, "%s: unexpected entry %s", dir, de->d_name);
+		found++;
+	}
+	CHECK(found == nwant, "%s: %d entries, want %d", dir, found, nwant);
+	for (int i = 0; i < nwant; i++) {
+		struct stat st;
+		const char *base;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i]);
+		CHECK(!lstat(path, &st) && S_ISLNK(st.st_mode),
+		      "%s is not a symlink: %s", path, errstr(errno));
+		CHECK(realpath(path, target), "realpath %s: %s", path,
+		      errstr(errno));
+		base = strrchr(target, '/');
+		CHECK(base && !strcmp(base + 1, want[i]) &&
+		      strstr(target, "/devices/"),
+		      "%s points to %s", path, target);
+		snprintf(path, sizeof(path), "%s/driver", target);
+		CHECK(realpath(path, drv), "%s: %s", path, errstr(errno));
+		base = strrchr(drv, '/');
+		CHECK(base && !strcmp(base + 1, driver),
+		      "%s is %s, want %s", path, drv, driver);
+	}
+out:
+	closedir(d);
+	return ret;
 }
 
 /* ---- the runner ---- */
