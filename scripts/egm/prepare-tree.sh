@@ -33,20 +33,35 @@ fi
 rsync -r --checksum --files-from="$newlist" . "$EGM_KSRC/"
 cp "$newlist" "$manifest"
 
+# The applied series is kept patch by patch, so that it can be reversed
+# in reverse order: two patches may touch the same lines.
+applied_dir=$EGM_KSRC/.egm-applied
 series=$(mktemp)
 cat patches/*.patch > "$series" 2>/dev/null || true
 if ! cmp -s "$series" "$applied" 2>/dev/null; then
-	if [ -s "$applied" ]; then
+	if [ -d "$applied_dir" ]; then
+		egm_log "reverting the previous patch series"
+		mapfile -t done_patches < <(cd "$applied_dir" &&
+			printf '%s\n' *.patch | LC_ALL=C sort -r)
+		for p in "${done_patches[@]}"; do
+			patch -d "$EGM_KSRC" -p1 -R -s --no-backup-if-mismatch \
+				< "$applied_dir/$p" ||
+				egm_die "cannot reverse $p; restore $EGM_KSRC (make setup after removing it)"
+		done
+	elif [ -s "$applied" ]; then
+		# A tree prepared before the series was kept patch by patch.
 		egm_log "reverting the previous patch series"
 		patch -d "$EGM_KSRC" -p1 -R -s --no-backup-if-mismatch < "$applied"
-		rm -f "$applied"
 	fi
+	rm -rf "$applied" "$applied_dir"
+	mkdir -p "$applied_dir"
 	for p in patches/*.patch; do
 		[ -e "$p" ] || continue
 		egm_log "applying $p"
 		patch -d "$EGM_KSRC" -p1 -s --forward --no-backup-if-mismatch \
 			--dry-run < "$p" >/dev/null || egm_die "$p does not apply"
 		patch -d "$EGM_KSRC" -p1 -s --forward --no-backup-if-mismatch < "$p"
+		cp "$p" "$applied_dir/"
 		cat "$p" >> "$applied"
 	done
 fi
