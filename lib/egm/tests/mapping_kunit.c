@@ -3,7 +3,7 @@
  * KUnit tests for the egm-core mapping engine: faults and huge faults,
  * poison, revoke and reset, through real user mappings.
  *
- * The test thread gets an mm from kunit_vm_mmap() and maps a region through
+ * The test thread gets an mm (egm_mt_attach_mm()) and maps a region through
  * a file whose ->mmap is egm_region_mmap(), exactly as a frontend does.
  * User accesses (copy_to_user()/copy_from_user()) take the real fault path;
  * the kernel's write-back mapping of the same memory checks what landed
@@ -23,6 +23,7 @@
 #include <linux/moduleparam.h>
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 
@@ -142,11 +143,35 @@ static void egm_mt_fput(void *file)
 	fput(file);
 }
 
+/*
+ * Give the test thread an mm to map into, as kunit_vm_mmap() would, but
+ * without its leak.  kthread_use_mm() takes an mm_count reference that
+ * only kthread_unuse_mm() gives back, and the test thread ends without
+ * calling it (an assertion can end it anywhere): exit_mm() then drops the
+ * users and the lazy-TLB reference, and the mm_struct, its pgd and its
+ * counters are never freed (kmemleak reports them on 6.12).  So return
+ * that reference at once: mm_users keeps the mm alive until exit_mm().
+ */
+static void egm_mt_attach_mm(struct kunit *test)
+{
+	struct mm_struct *mm;
+
+	if (current->mm)
+		return;
+	mm = mm_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	mm->task_size = TASK_SIZE;
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	kthread_use_mm(mm);
+	mmdrop(mm);
+}
+
 /* A region over hidden memory, acquired, and a file to map it with. */
 static struct egm_mt *egm_mt_setup(struct kunit *test, u64 size)
 {
 	struct egm_mt *mt;
 
+	egm_mt_attach_mm(test);
 	mt = kunit_kzalloc(test, sizeof(*mt), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mt);
 	test->priv = mt;
@@ -442,7 +467,8 @@ static int egm_mt_touch_fn(void *data)
 				 sizeof(t->value));
 	kthread_unuse_mm(t->mm);
 	mmput(t->mm);
-	complete(&t->done);
+	/* For every waiter: the test's and egm_mt_touch_wait()'s. */
+	complete_all(&t->done);
 	return 0;
 }
 
