@@ -39,3 +39,7 @@ if [ ! -f "$EGM_KSRC/Makefile" ]; then
 	mv "$tmp/linux-source-$EGM_KVER" "$EGM_KSRC"
 	rmdir "$tmp"
 fi
+
+# The arm64 host suite's user space (Debian's arm64 QEMU, busybox, strace),
+# unpacked into the cache from Debian's multiarch packages.
+"$EGM_REPO/scripts/egm/arm64-userland.sh" > /dev/null
