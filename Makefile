@@ -8,8 +8,12 @@
 EGM_CACHE ?= $(HOME)/.cache/egm
 # KUnit configuration for `make kunit`: um, x86_64, arm64 or arm64-64k.
 KUNIT_ARCH ?= um
-# Configurations `make check` runs KUnit under.
-KUNIT_ARCHS ?= um x86_64 arm64 arm64-64k
+# Configurations `make check` runs KUnit under with kunit.py.  The others
+# run as modules on the kernels of the QEMU suites: x86_64 in `make
+# qemu-test`, arm64 and arm64-64k in `make arm64-test`.
+KUNIT_ARCHS ?= um
+# Page sizes of the arm64 host suite: arm64 (4 KiB) and arm64-64k.
+ARM64_CONFIGS ?= arm64 arm64-64k
 # Kernel build the out-of-tree `make modules` builds against.
 KDIR ?=
 # Parallel jobs for kernel builds.
@@ -20,15 +24,17 @@ export EGM_JOBS := $(JOBS)
 S := scripts/egm
 
 .PHONY: all help setup prepare kunit kunit-all kernel static modules check \
-	summary clean-results qemu-test demo demo-check bench bench-check
+	summary clean-results qemu-test arm64-test demo demo-check bench \
+	bench-check
 
 all: check
 
 help:
 	@echo 'egm-core targets:'
 	@echo '  make demo         boot a QEMU host and run a VM whose RAM is /dev/egm1, step by step'
-	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, demo-check, bench-check'
+	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, arm64-test, demo-check, bench-check'
 	@echo '  make qemu-test    the end-to-end suites in QEMU, on the debug kernel: /dev/egmN, then the VFIO frontend'
+	@echo '  make arm64-test   the arm64 KVM host suite and arm64 KUnit, 4 KiB and 64 KiB pages'
 	@echo '  make demo-check   the demo, with its checks only'
 	@echo '  make bench        the benchmark (BENCHMARKS.md): table, ratios, goals'
 	@echo '  make bench-check  the benchmark'"'"'s structural results, asserted (no timing)'
@@ -67,6 +73,10 @@ modules: kernel
 qemu-test: kernel
 	@rc=0; $(S)/qemu-test.sh || rc=1; $(S)/qemu-vfio-test.sh || rc=1; exit $$rc
 
+# One boot per page size: KUnit and the KVM guest on EGM memory.
+arm64-test: prepare
+	@rc=0; for c in $(ARM64_CONFIGS); do $(S)/arm64-host.sh $$c || rc=1; done; exit $$rc
+
 demo: kernel
 	@$(S)/demo.sh talk
 
@@ -93,6 +103,7 @@ check: prepare clean-results
 		mkdir -p $(EGM_CACHE)/results; \
 		echo "0 1 0 modules" > $(EGM_CACHE)/results/modules; }; \
 	$(MAKE) --no-print-directory qemu-test || rc=1; \
+	$(MAKE) --no-print-directory arm64-test || rc=1; \
 	$(MAKE) --no-print-directory demo-check || rc=1; \
 	$(MAKE) --no-print-directory bench-check || { rc=1; \
 		[ -f $(EGM_CACHE)/results/bench-check ] || { \

@@ -4,18 +4,19 @@
 #
 #   kunit.sh CONFIG     CONFIG is one of: um x86_64 arm64 arm64-64k
 #
-# um runs under User Mode Linux; the others boot the test kernel in QEMU
-# (TCG: see DESIGN.md on KVM).  Fails when a test fails, when no test ran,
-# or when a test is skipped without an entry in tools/testing/egm/kunit-skips.
+# um runs under User Mode Linux; x86_64 boots kunit.py's test kernel in
+# QEMU (TCG); arm64 and arm64-64k run the suites as modules on the arm64
+# host kernel (scripts/egm/arm64-host.sh, which also runs its KVM checks).
+# Fails when a test fails, when no test ran, or when a test is skipped
+# without an entry in tools/testing/egm/kunit-skips.
 . "$(dirname "$0")/common.sh"
 
 cfg=${1:?usage: kunit.sh um|x86_64|arm64|arm64-64k}
 
-# The QEMU configurations boot with 3 GiB and hide the last GiB from the
-# kernel, the way firmware hides an EGM region: memmap=1G$2G on x86_64 (an
-# e820 "Reserved" range), mem=2G on arm64 (QEMU virt RAM starts at 1 GiB,
-# so 3-4 GiB stays outside memblock).  The mapping and scrub suites use
-# that range; UML has none and they skip there (tools/testing/egm/kunit-skips).
+# The x86_64 configuration boots with 3 GiB and hides the last GiB from
+# the kernel, the way firmware hides an EGM region: memmap=1G$2G (an e820
+# "Reserved" range).  The mapping and scrub suites use that range; UML has
+# none and they skip there (tools/testing/egm/kunit-skips).
 qemu_mem=(--qemu_args "-m 3G"
 	  --kernel_args egm_core_kunit.mem_size=0x40000000
 	  --kconfig_add CONFIG_TRANSPARENT_HUGEPAGE=y)
@@ -33,21 +34,10 @@ x86_64)
 	       --kconfig_add CONFIG_DEFAULT_HUNG_TASK_TIMEOUT=60
 	       --kernel_args 'memmap=1G$0x80000000'
 	       --kernel_args egm_core_kunit.mem_base=0x80000000) ;;
-arm64)
-	# nvgrace-gpu's own architecture: the arm64 KUnit kernel also builds
-	# it, with egm-core's VFIO frontend, without COMPILE_TEST.
-	args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu- "${qemu_mem[@]}"
-	       --kconfig_add CONFIG_PCI=y
-	       --kconfig_add CONFIG_VFIO=y
-	       --kconfig_add CONFIG_VFIO_PCI=y
-	       --kconfig_add CONFIG_NVGRACE_GPU_VFIO_PCI=y
-	       --kernel_args mem=2G
-	       --kernel_args egm_core_kunit.mem_base=0xc0000000) ;;
-arm64-64k)
-	args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu- "${qemu_mem[@]}"
-	       --kconfig_add CONFIG_ARM64_64K_PAGES=y
-	       --kernel_args mem=2G
-	       --kernel_args egm_core_kunit.mem_base=0xc0000000) ;;
+arm64 | arm64-64k)
+	# One arm64 kernel per page size serves KUnit and the arm64 KVM host
+	# suite: the suites run as modules inside that suite's boot.
+	exec "$EGM_REPO/scripts/egm/arm64-host.sh" "$cfg" ;;
 *) egm_die "unknown KUnit configuration '$cfg'" ;;
 esac
 

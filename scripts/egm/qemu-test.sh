@@ -6,8 +6,10 @@
 #
 #   qemu-test.sh [KERNEL_BUILD]   default: $EGM_BUILD/kernel-x86_64
 #
-# KERNEL_BUILD is an O= build directory with arch/x86/boot/bzImage,
-# lib/egm/egm_core.ko and samples/egm_parent/egm_parent.ko.  Needs root
+# KERNEL_BUILD is an O= build directory with arch/x86/boot/bzImage and
+# the modules below.  The boot first runs the egm-core KUnit suites as
+# modules (recorded as kunit-x86_64): this debug kernel (KASAN, lockdep,
+# DEBUG_VM, hung tasks) is also the x86_64 KUnit kernel.  Needs root
 # (mknod in the initramfs tree), qemu-system-x86, busybox-static, cpio, gcc.
 #
 # Fails on any FAIL line, a missing summary or "modules unloaded" line, a
@@ -19,11 +21,13 @@
 . "$(dirname "$0")/initramfs.sh"
 # shellcheck source=scripts/egm/qemu-verdict.sh
 . "$(dirname "$0")/qemu-verdict.sh"
+# shellcheck source=scripts/egm/kunit-console.sh
+. "$(dirname "$0")/kunit-console.sh"
 
 kbuild=${1:-$EGM_BUILD/kernel-x86_64}
 bzimage=$kbuild/arch/x86/boot/bzImage
-core_ko=$kbuild/lib/egm/egm_core.ko
-parent_ko=$kbuild/samples/egm_parent/egm_parent.ko
+modules=(lib/kunit/kunit.ko lib/egm/egm_core.ko lib/egm/tests/egm_core_kunit.ko
+	 samples/egm_parent/egm_parent.ko)
 qemu_timeout=${EGM_QEMU_TIMEOUT:-1200}	# seconds
 
 # ---- the machine -----------------------------------------------------------
@@ -69,12 +73,14 @@ egm_initramfs_base "$root"
 install -m 755 "$EGM_REPO/tools/testing/egm/init" "$root/init"
 gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
 	-o "$root/bin/egm_e2e" "$EGM_REPO/tools/testing/egm/egm_e2e.c"
-for ko in "$core_ko" "$parent_ko"; do
-	if [ -f "$ko" ]; then
-		cp "$ko" "$root/lib/modules/"
+mkdir -p "$root/lib/egm"
+install -m 644 "$EGM_REPO/tools/testing/egm/init-lib.sh" "$root/lib/egm/"
+for ko in "${modules[@]}"; do
+	if [ -f "$kbuild/$ko" ]; then
+		cp "$kbuild/$ko" "$root/lib/modules/"
 	else
 		# /init reports it as a FAIL line; the run goes on to show the rest.
-		egm_log "warning: $ko is missing"
+		egm_log "warning: $kbuild/$ko is missing"
 	fi
 done
 egm_initramfs_pack "$root" "$ird/initramfs.cpio.gz"
@@ -94,4 +100,9 @@ tr -d '\r' < "$console" > "$log"
 
 # ---- the verdict -----------------------------------------------------------
 
-egm_qemu_verdict qemu-test egm-e2e egm_e2e "$log" "$qrc" "$qemu_timeout"
+# The KUnit suites ran first in the same boot, on this debug kernel.
+kunit_ok=0
+egm_kunit_console x86_64 "$log" egm-e2e || kunit_ok=1
+verdict=0
+egm_qemu_verdict qemu-test egm-e2e egm_e2e "$log" "$qrc" "$qemu_timeout" || verdict=1
+[ "$kunit_ok" = 0 ] && [ "$verdict" = 0 ]
