@@ -115,6 +115,8 @@ PY
 egm_log "initramfs in $ird"
 egm_initramfs_base "$root"
 install -m 755 "$src/vfio/init" "$root/init"
+mkdir -p "$root/lib/egm"
+install -m 644 "$src/init-lib.sh" "$root/lib/egm/"
 gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
 	-o "$root/bin/egm_vfio_e2e" "$src/egm_vfio_e2e.c"
 for ko in "${modules[@]}"; do
