@@ -138,7 +138,7 @@ tr -d '\r' < "$console" > "$log"
 
 kunit_ok=0
 egm_kunit_console "$cfg" "$log" arm64-kvm || kunit_ok=1
-grep -E '^(stage2 |arm64-kvm: control)' "$log" || true
+grep -E '^(stage2 |arm64-kvm: (control|retired_block|runtime_poison))' "$log" || true
 verdict=0
 egm_qemu_verdict "$name" arm64-kvm init "$log" "$qrc" "$qemu_timeout" || verdict=1
 [ "$kunit_ok" = 0 ] && [ "$verdict" = 0 ]
