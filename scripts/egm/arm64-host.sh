@@ -113,9 +113,6 @@ egm_initramfs_pack "$root" "$ird/initramfs.cpio.gz"
 
 # ---- the run -----------------------------------------------------------------
 
-mkdir -p "$EGM_RESULTS"
-console=$EGM_RESULTS/$name.console
-log=$EGM_RESULTS/$name.log
 # shellcheck disable=SC2054 # commas belong to QEMU options
 qemu=(qemu-system-aarch64 -nodefaults -nographic -no-reboot -accel tcg
       -machine virt,virtualization=on,gic-version=3
@@ -127,12 +124,7 @@ qemu=(qemu-system-aarch64 -nodefaults -nographic -no-reboot -accel tcg
       -kernel "$kbuild/arch/arm64/boot/Image" -initrd "$ird/initramfs.cpio.gz"
       -append "console=ttyAMA0 panic=-1 mem=3G egm_page_kib=${pages%k}"
       -serial stdio)
-egm_log "booting the arm64 host ($cfg, TCG, up to $((qemu_timeout / 60)) min), console in $console"
-set +e
-timeout -k 10 "$qemu_timeout" "${qemu[@]}" < /dev/null > "$console" 2>&1
-qrc=$?
-set -e
-tr -d '\r' < "$console" > "$log"
+egm_qemu_run "$name" "$qemu_timeout"
 
 # ---- KUnit and the KVM checks ----------------------------------------------
 

@@ -87,16 +87,8 @@ egm_initramfs_pack "$root" "$ird/initramfs.cpio.gz"
 
 # ---- the run ---------------------------------------------------------------
 
-mkdir -p "$EGM_RESULTS"
-console=$EGM_RESULTS/qemu-test.console
-log=$EGM_RESULTS/qemu-test.log		# the console without CRs
 egm_qemu_host "$bzimage" "$ird/initramfs.cpio.gz" "${memmap% }"
-egm_log "booting $bzimage (TCG, up to $((qemu_timeout / 60)) min), console in $console"
-set +e
-timeout -k 10 "$qemu_timeout" "${qemu[@]}" < /dev/null > "$console" 2>&1
-qrc=$?
-set -e
-tr -d '\r' < "$console" > "$log"
+egm_qemu_run qemu-test "$qemu_timeout"
 
 # ---- the verdict -----------------------------------------------------------
 

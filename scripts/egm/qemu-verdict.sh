@@ -3,6 +3,25 @@
 # The verdict on a QEMU suite's console, shared by qemu-test.sh and
 # qemu-vfio-test.sh; sourced after common.sh.
 
+# egm_qemu_run NAME TIMEOUT: boot the caller's array "qemu" with a time
+# limit of TIMEOUT seconds.  The console goes to $EGM_RESULTS/NAME.console
+# and, without CRs, to the file named by the variable "log", which it sets
+# ($EGM_RESULTS/NAME.log); "qrc" is QEMU's exit status under timeout(1).
+egm_qemu_run() {
+	local name=$1 timeout=$2 console
+
+	mkdir -p "$EGM_RESULTS"
+	console=$EGM_RESULTS/$name.console
+	log=$EGM_RESULTS/$name.log
+	egm_log "booting $name (TCG, up to $((timeout / 60)) min), console in $console"
+	set +e
+	# shellcheck disable=SC2154 # the caller's array
+	timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null > "$console" 2>&1
+	qrc=$?
+	set -e
+	tr -d '\r' < "$console" > "$log"
+}
+
 # egm_qemu_verdict NAME PREFIX PROGRAM LOG QRC TIMEOUT [PHASE...]
 #
 # Judge LOG, the console (without CRs) of suite NAME whose guest prints

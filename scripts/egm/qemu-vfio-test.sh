@@ -131,21 +131,13 @@ egm_initramfs_pack "$root" "$ird/initramfs.cpio.gz"
 
 # ---- the run ---------------------------------------------------------------
 
-mkdir -p "$EGM_RESULTS"
-console=$EGM_RESULTS/qemu-vfio-test.console
-log=$EGM_RESULTS/qemu-vfio-test.log	# the console without CRs
 egm_qemu_host "$bzimage" "$ird/initramfs.cpio.gz" "$cmdline" "$ram_below_4g" \
 	"${node_sizes[@]}"
 # shellcheck disable=SC2054 # commas belong to QEMU options
 qemu+=(-acpitable "file=$ird/egm-ssdt.aml"
        -device "loader,file=$ird/retired.bin,addr=$retired_table,force-raw=on"
        "${gpus[@]}")
-egm_log "booting $bzimage (TCG, up to $((qemu_timeout / 60)) min), console in $console"
-set +e
-timeout -k 10 "$qemu_timeout" "${qemu[@]}" < /dev/null > "$console" 2>&1
-qrc=$?
-set -e
-tr -d '\r' < "$console" > "$log"
+egm_qemu_run qemu-vfio-test "$qemu_timeout"
 
 # ---- the verdict -----------------------------------------------------------
 
