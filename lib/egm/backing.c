@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * egm-core backing objects of a region: the anonymous inode whose
- * address_space every user mapping of the region shares, the pseudo file
- * installed as those mappings' vm_file, and the kernel's write-back mapping
- * of the memory (used by the scrubber and by read/write frontends).
+ * address_space every user mapping of the region shares, the pseudo files
+ * on it (the region's own, and one per tenancy that its mappings use as
+ * their vm_file), and the kernel's write-back mapping of the memory (used
+ * by the scrubber and by read/write frontends).
  *
  * One address_space per region, whatever frontend created a mapping
  * (chardev or VFIO region), is what lets a single unmap_mapping_range()
@@ -42,13 +43,66 @@ static struct file_system_type egm_fs_type = {
 };
 
 /*
- * The pseudo file is never handed to userspace as a descriptor: it only
- * serves as the vm_file of mappings.  Mappings are created through a
- * frontend, which calls egm_region_mmap() directly.
+ * The pseudo files are never handed to userspace as descriptors.  The
+ * region's own pins what the region needs; a tenant's serves as the
+ * vm_file of mappings, which a frontend creates by calling
+ * egm_region_mmap() directly.
  */
 static const struct file_operations egm_region_file_fops = {
 	.owner = THIS_MODULE,
 };
+
+/*
+ * A tenant's file: the vm_file of every mapping made during one tenancy.
+ * Its holders are the acquirer (until egm_region_release()), each mapping,
+ * and VFIO type1 for as long as it maps part of the region for DMA (type1
+ * keeps the file of a PFNMAP range open while the IOMMU maps it when the
+ * file asks with FOP_PFNMAP_DMA_HOLD; see patches/0008).  The file holds
+ * nothing of VFIO's, so that hold can never form a cycle.  So its release is the moment no CPU and no IOMMU can reach
+ * the memory any more, and only then does the tenancy end.
+ */
+static int egm_tenant_file_release(struct inode *inode, struct file *file)
+{
+	struct egm_region *region = file->private_data;
+
+	egm_region_end_tenancy(region);
+	egm_region_put(region);
+	return 0;
+}
+
+static const struct file_operations egm_tenant_file_fops = {
+	.owner = THIS_MODULE,
+	.fop_flags = EGM_FOP_DMA_HOLD,
+	.release = egm_tenant_file_release,
+};
+
+/**
+ * egm_region_tenant_file_create() - the file of a new tenancy
+ * @region: the region, being acquired
+ *
+ * The file holds a region reference.  Its release (the last holder gone)
+ * calls egm_region_end_tenancy().
+ *
+ * Return: the file, or an ERR_PTR().
+ */
+struct file *egm_region_tenant_file_create(struct egm_region *region)
+{
+	struct file *file;
+
+	/* As for the region's own file: an inode and a module reference. */
+	ihold(region->inode);
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(region->inode, egm_mnt, region->name, O_RDWR,
+				 &egm_tenant_file_fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		iput(region->inode);
+		return file;
+	}
+	egm_region_get(region);
+	file->private_data = region;
+	return file;
+}
 
 int egm_region_backing_create(struct egm_region *region)
 {

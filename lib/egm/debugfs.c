@@ -6,12 +6,20 @@
  *           ("pte N", "pmd N", "pud N"): proof that huge leaves are used,
  *           cheap enough to keep (one atomic increment per fault)
  *   state   dirty, scrubbing, clean or in_use (see scrub.c)
+ *   sink    the retired-page sink (see sink.c): "pfn 0x...", "faults N"
+ *           (DMA-mapping faults that mapped it in place of a retired
+ *           page), "writes N" (tenancies that left data in it)
+ *   tenancy "holders N": references to the current tenancy (the opener,
+ *           each mapping, each VFIO type1 DMA mapping); 0 between tenants
+ *   mappings  what the CPU page tables of each process that maps the
+ *           region point at (see mappings.c)
  *
  * The directory is created with the region and removed when it is
  * retired, under egm_registry_lock; debugfs_remove_recursive() waits for
  * readers, and the show functions take no egm-core lock but state_lock.
  */
 #include <linux/debugfs.h>
+#include <linux/mm.h>
 #include <linux/seq_file.h>
 
 #include "egm_internal.h"
@@ -29,6 +37,31 @@ static int egm_faults_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(egm_faults);
+
+static int egm_sink_show(struct seq_file *m, void *unused)
+{
+	struct egm_region *region = m->private;
+
+	seq_printf(m, "pfn %#lx\nfaults %lld\nwrites %lld\n",
+		   page_to_pfn(region->sink),
+		   atomic64_read(&region->sink_faults),
+		   atomic64_read(&region->sink_writes));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(egm_sink);
+
+static int egm_tenancy_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "holders %ld\n", egm_region_tenant_holders(m->private));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(egm_tenancy);
+
+static int egm_mappings_show(struct seq_file *m, void *unused)
+{
+	return egm_region_mappings_show(m, m->private);
+}
+DEFINE_SHOW_ATTRIBUTE(egm_mappings);
 
 static int egm_state_show(struct seq_file *m, void *unused)
 {
@@ -56,6 +89,12 @@ void egm_region_debugfs_create(struct egm_region *region)
 			    &egm_faults_fops);
 	debugfs_create_file("state", 0400, region->debugfs, region,
 			    &egm_state_fops);
+	debugfs_create_file("sink", 0400, region->debugfs, region,
+			    &egm_sink_fops);
+	debugfs_create_file("mappings", 0400, region->debugfs, region,
+			    &egm_mappings_fops);
+	debugfs_create_file("tenancy", 0400, region->debugfs, region,
+			    &egm_tenancy_fops);
 }
 
 void egm_region_debugfs_remove(struct egm_region *region)

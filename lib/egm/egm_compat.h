@@ -12,6 +12,7 @@
 #define _EGM_COMPAT_H
 
 #include <linux/export.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
 #include <linux/version.h>
@@ -50,6 +51,18 @@
 	IS_ENABLED(CONFIG_MEMORY_FAILURE)
 #define EGM_HAVE_PFN_ADDRESS_SPACE 1
 #include <linux/memory-failure.h>
+#endif
+
+/*
+ * VFIO type1 keeps the file of a VM_PFNMAP range open while an IOMMU maps
+ * it when the file asks (patches/0008).  Without it egm-core cannot see
+ * type1's DMA mappings: a tenancy then ends with its CPU mappings (see
+ * Documentation/userspace-api/egm.rst, "Device DMA into the region").
+ */
+#ifdef FOP_PFNMAP_DMA_HOLD
+#define EGM_FOP_DMA_HOLD	FOP_PFNMAP_DMA_HOLD
+#else
+#define EGM_FOP_DMA_HOLD	((__force fop_flags_t)0)
 #endif
 
 #endif /* _EGM_COMPAT_H */

@@ -26,6 +26,8 @@ struct egm_chardev;
 struct file;
 struct inode;
 struct resource;
+struct seq_file;
+struct vm_fault;
 
 /*
  * egm_registry_lock guards egm_regions (the PXM -> region xarray), every
@@ -65,7 +67,8 @@ enum egm_leaf {
  * @EGM_DIRTY: may hold a previous tenant's data; nobody holds it
  * @EGM_SCRUBBING: being zeroed (background work, or an opener waiting)
  * @EGM_CLEAN: zeroed; nobody holds it
- * @EGM_IN_USE: handed out; open files or mappings hold it
+ * @EGM_IN_USE: handed out; the tenant's file is held: by the acquirer, by
+ *	mappings, or by an IOMMU mapping (VFIO type1) of the memory
  *
  * The only transitions are DIRTY -> SCRUBBING -> CLEAN -> IN_USE -> DIRTY,
  * and SCRUBBING -> DIRTY when a scrub is stopped or fails.  They happen
@@ -100,7 +103,8 @@ enum egm_state {
  *	the region is in the registry exactly while this is non-zero
  * @inode: anonymous inode; its i_mapping is the one address_space every
  *	mapping of the region lives in, so one unmap_mapping_range() zaps all
- * @file: pseudo file on @inode that egm_region_mmap() installs as vm_file
+ * @file: the region's own pseudo file on @inode; it pins the inode, the
+ *	pseudo mount and the module for the region's lifetime
  * @access_lock: serialises revoke and reset transitions; guards @resets
  *	and the attachments' in_reset flags, and writes of @alive
  * @alive: false once revoked; faults read it under egm_srcu
@@ -116,9 +120,18 @@ enum egm_state {
  * @zap_all: @zap_pending overflowed (or a table was loaded): zap every
  *	poisoned page
  * @poison_work: zaps newly poisoned pages out of every mapping
- * @state_lock: guards @state, @users, @kaddr and @scrub_error
+ * @sink: the page that remote (DMA-mapping) faults on retired pages map
+ *	instead of them, reserved; zeroed between tenants (sink.c)
+ * @sink_faults: remote faults that mapped @sink
+ * @sink_writes: tenancies after which @sink was found written
+ * @sink_told: the current tenancy's first sink fault has been logged
+ * @state_lock: guards @state, @tenancy, @acquirer_holds, @kaddr and
+ *	@scrub_error
  * @state: see enum egm_state
- * @users: open files plus mappings holding the region in EGM_IN_USE
+ * @tenancy: the current tenant's file (the vm_file of its mappings), from
+ *	acquire until its release ends the tenancy; a reference of its own
+ *	only while @acquirer_holds
+ * @acquirer_holds: the acquirer has not released the region yet
  * @kaddr: write-back kernel mapping of the whole region, made by the first
  *	scrub and kept until the region is freed
  * @state_wq: openers waiting for a scrub to finish
@@ -165,10 +178,16 @@ struct egm_region {
 	bool zap_all;
 	struct work_struct poison_work;
 
-	/* Guards @state, @users, @kaddr, @scrub_error. */
+	struct page *sink;
+	atomic64_t sink_faults;
+	atomic64_t sink_writes;
+	atomic_t sink_told;
+
+	/* Guards @state, @tenancy, @acquirer_holds, @kaddr, @scrub_error. */
 	struct mutex state_lock;
 	enum egm_state state;
-	unsigned int users;
+	struct file *tenancy;
+	bool acquirer_holds;
 	void *kaddr;
 	wait_queue_head_t state_wq;
 	struct work_struct scrub_work;
@@ -214,6 +233,7 @@ bool egm_registry_poison_pa(phys_addr_t pa);
 int egm_region_backing_create(struct egm_region *region);
 void egm_region_backing_destroy(struct egm_region *region);
 void *egm_region_kaddr_locked(struct egm_region *region);
+struct file *egm_region_tenant_file_create(struct egm_region *region);
 
 /* access.c: liveness, reset, revoke, zap */
 void egm_region_access_init(struct egm_region *region);
@@ -241,6 +261,13 @@ int egm_region_poison_list(struct egm_region *region, u64 *offsets,
 			   u32 max, u32 *total);
 u32 egm_region_poison_granularity(const struct egm_region *region);
 
+/* sink.c: what DMA mappings of retired pages reach */
+int egm_region_sink_create(struct egm_region *region);
+void egm_region_sink_destroy(struct egm_region *region);
+vm_fault_t egm_region_sink_fault(struct vm_fault *vmf,
+				 struct egm_region *region, pgoff_t pgoff);
+void egm_region_sink_scrub(struct egm_region *region);
+
 /* scrub.c */
 int egm_scrub_init(void);
 void egm_scrub_exit(void);
@@ -249,8 +276,9 @@ void egm_region_scrub_stop(struct egm_region *region);
 int egm_region_scrub(struct egm_region *region, bool killable);
 int egm_region_acquire(struct egm_region *region, bool nonblock);
 void egm_region_release(struct egm_region *region);
-void egm_region_get_user(struct egm_region *region);
-void egm_region_put_user(struct egm_region *region);
+void egm_region_end_tenancy(struct egm_region *region);
+struct file *egm_region_tenant_file(struct egm_region *region);
+long egm_region_tenant_holders(struct egm_region *region);
 void egm_region_kick_scrub(struct egm_region *region);
 enum egm_state egm_region_state(struct egm_region *region);
 
@@ -276,5 +304,10 @@ unsigned long egm_region_get_unmapped_area(struct egm_region *region,
 					   unsigned long pgoff,
 					   unsigned long flags);
 unsigned long egm_region_leaf_size(const struct egm_region *region);
+bool egm_vma_maps_region(struct vm_area_struct *vma,
+			 struct egm_region *region);
+
+/* mappings.c: the CPU page tables that map a region, for debugfs */
+int egm_region_mappings_show(struct seq_file *m, struct egm_region *region);
 
 #endif /* _EGM_INTERNAL_H */

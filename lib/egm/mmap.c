@@ -8,28 +8,32 @@
  * only), the block is inside the VMA, its physical address is aligned and
  * no page in it is poisoned; otherwise VM_FAULT_FALLBACK and the next
  * smaller size.  A poisoned page itself faults with VM_FAULT_HWPOISON
- * (SIGBUS, BUS_MCEERR_AR).  egm_region_get_unmapped_area() places a mapping
- * so that its virtual and physical addresses are congruent modulo the
- * largest leaf, which is what lets those leaves be used.
+ * (SIGBUS, BUS_MCEERR_AR), unless the fault is remote: VFIO type1 mapping
+ * the range for DMA gets the region's sink in its place (sink.c).
+ * egm_region_get_unmapped_area() places a mapping so that its virtual and
+ * physical addresses are congruent modulo the largest leaf, which is what
+ * lets those leaves be used.
  *
  * Mappings are write-back cacheable (this is system RAM), MAP_SHARED only,
  * VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP.  Every mapping is moved
- * onto the region's own pseudo file (vma_set_file()), with vm_pgoff
+ * onto the current tenant's pseudo file (vma_set_file()), with vm_pgoff
  * rewritten to the page offset in the region, so that all mappings of a
  * region, from any frontend, sit in one address_space.
  *
- * VMA life: a mapping holds a region reference and counts as a user of the
- * region (it stays EGM_IN_USE, unscrubbed, while mapped, even after the
- * file that created it is closed).  Splitting (munmap or mprotect of a
+ * VMA life: a mapping holds a region reference and, through its vm_file,
+ * the tenancy (the region stays EGM_IN_USE, unscrubbed, while mapped, even
+ * after the file that created it is closed; and while VFIO type1 holds that
+ * vm_file for an IOMMU mapping of it).  Splitting (munmap or mprotect of a
  * part) is allowed at any page boundary: a huge leaf across the split is
  * zapped by the kernel and faults back in smaller.  fork() shares the
- * mapping with the child, which counts as another user.  mremap() that
+ * mapping, and its vm_file, with the child.  mremap() that
  * moves a mapping is refused with -EINVAL (->mremap, after which the kernel
  * moves the page tables back): QEMU never moves guest RAM, and a mapping
  * that stays where get_unmapped_area() put it keeps its huge alignment.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/overflow.h>
@@ -112,6 +116,7 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	unsigned long nr = 1UL << order;
 	pgoff_t pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	unsigned long pfn = PHYS_PFN(region->base) + pgoff;
+	bool leaf = false;
 	vm_fault_t ret;
 	int idx;
 
@@ -129,10 +134,15 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 			break;
 		}
 		if (!READ_ONCE(region->resets)) {
-			if (!egm_region_range_poisoned(region, pgoff, nr))
+			leaf = !egm_region_range_poisoned(region, pgoff, nr);
+			if (leaf)
 				ret = egm_insert_leaf(vmf, pfn, order);
+			else if (order)
+				ret = VM_FAULT_FALLBACK;
+			else if (vmf->flags & FAULT_FLAG_REMOTE)
+				ret = egm_region_sink_fault(vmf, region, pgoff);
 			else
-				ret = order ? VM_FAULT_FALLBACK : VM_FAULT_HWPOISON;
+				ret = VM_FAULT_HWPOISON;
 			break;
 		}
 		srcu_read_unlock(&egm_srcu, idx);
@@ -143,7 +153,7 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	}
 	srcu_read_unlock(&egm_srcu, idx);
 
-	if (ret == VM_FAULT_NOPAGE)
+	if (leaf && ret == VM_FAULT_NOPAGE)
 		atomic64_inc(&region->faults[egm_order_leaf(order)]);
 	return ret;
 }
@@ -153,21 +163,15 @@ static vm_fault_t egm_vm_fault(struct vm_fault *vmf)
 	return egm_vm_huge_fault(vmf, 0);
 }
 
-/* A copy of the VMA: split, or fork. */
+/* A copy of the VMA (split, or fork); the copy holds vm_file already. */
 static void egm_vm_open(struct vm_area_struct *vma)
 {
-	struct egm_region *region = vma->vm_private_data;
-
-	egm_region_get(region);
-	egm_region_get_user(region);
+	egm_region_get(vma->vm_private_data);
 }
 
 static void egm_vm_close(struct vm_area_struct *vma)
 {
-	struct egm_region *region = vma->vm_private_data;
-
-	egm_region_put_user(region);
-	egm_region_put(region);
+	egm_region_put(vma->vm_private_data);
 }
 
 static int egm_vm_mremap(struct vm_area_struct *vma)
@@ -185,6 +189,12 @@ static const struct vm_operations_struct egm_vm_ops = {
 #endif
 };
 
+/* Is @vma a mapping of @region made by egm_region_mmap()? */
+bool egm_vma_maps_region(struct vm_area_struct *vma, struct egm_region *region)
+{
+	return vma->vm_ops == &egm_vm_ops && vma->vm_private_data == region;
+}
+
 /**
  * egm_region_mmap() - set up a user mapping of a region
  * @region: the region, acquired by the caller (egm_region_acquire())
@@ -195,12 +205,14 @@ static const struct vm_operations_struct egm_vm_ops = {
  *
  * Return: 0; -EINVAL for a private mapping, an offset below @pgoff_base or
  * a range past the end of the region; -EOVERFLOW when offset + length
- * overflows; -ENODEV when the region was revoked.
+ * overflows; -ENODEV when the region was revoked; -EBADF when the region
+ * is not acquired.
  */
 int egm_region_mmap(struct egm_region *region, struct vm_area_struct *vma,
 		    unsigned long pgoff_base)
 {
 	unsigned long len = vma->vm_end - vma->vm_start;
+	struct file *tenant;
 	pgoff_t pgoff;
 	u64 offset, end;
 
@@ -216,15 +228,17 @@ int egm_region_mmap(struct egm_region *region, struct vm_area_struct *vma,
 		return -EINVAL;
 	if (!READ_ONCE(region->alive))
 		return -ENODEV;
+	tenant = egm_region_tenant_file(region);
+	if (WARN_ON_ONCE(!tenant))
+		return -EBADF;
 
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_pgoff = pgoff;
 	vma->vm_ops = &egm_vm_ops;
 	vma->vm_private_data = region;
 	egm_region_get(region);
-	egm_region_get_user(region);
-	if (vma->vm_file != region->file)
-		vma_set_file(vma, region->file);
+	vma_set_file(vma, tenant);
+	fput(tenant);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_mmap);

@@ -197,6 +197,7 @@ static void egm_region_teardown(struct egm_region *region)
 	egm_region_poison_unregister(region);
 	if (region->poison)
 		egm_region_poison_destroy(region);
+	egm_region_sink_destroy(region);
 	egm_region_backing_destroy(region);
 }
 
@@ -209,6 +210,8 @@ static int egm_region_setup(struct egm_region *region)
 	egm_region_scrub_init(region);
 
 	err = egm_region_poison_create(region);
+	if (!err)
+		err = egm_region_sink_create(region);
 	if (!err)
 		err = egm_region_backing_create(region);
 	if (!err)

@@ -10,8 +10,10 @@
  *     +----stopped or failed---+<------------last user gone----------+
  *
  * A region starts DIRTY.  The first frontend that exposes it kicks a
- * background scrub, so the first open usually finds it CLEAN.  When the
- * last user (open file or mapping) goes, the region turns DIRTY and a
+ * background scrub, so the first open usually finds it CLEAN.  A tenancy
+ * lasts as long as its tenant file is held (backing.c): by the acquirer,
+ * by every mapping, and by every IOMMU mapping VFIO type1 made of the
+ * memory.  When the last holder goes, the region turns DIRTY and a
  * background scrub is queued at once: the next tenant's open() does not
  * pay for it unless it comes while the scrub still runs, and then it waits
  * (killable; O_NONBLOCK gets -EAGAIN).  An opener that finds the region
@@ -30,6 +32,8 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -144,6 +148,7 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 		pr_err("PXM %u: cannot map the region to scrub it\n", region->pxm);
 		return -ENXIO;
 	}
+	egm_region_sink_scrub(region);
 
 	nr = egm_scrub_nr_workers(region, run.nr_chunks);
 	workers = kcalloc(nr, sizeof(*workers), GFP_KERNEL);
@@ -291,18 +296,27 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_scrub);
 
 /*
  * One look at the state: a clean region becomes the caller's (EGM_IN_USE,
- * one user, a reference).  Returns the state it found.
+ * a new tenant file, a reference).  Returns the state it found, or sets
+ * *@err when the tenant file cannot be made.
  */
-static enum egm_state egm_region_try_acquire(struct egm_region *region)
+static enum egm_state egm_region_try_acquire(struct egm_region *region,
+					     int *err)
 {
 	enum egm_state state;
+	struct file *file;
 
 	mutex_lock(&region->state_lock);
 	state = region->state;
 	if (state == EGM_CLEAN) {
-		region->state = EGM_IN_USE;
-		region->users = 1;
-		egm_region_get(region);
+		file = egm_region_tenant_file_create(region);
+		if (IS_ERR(file)) {
+			*err = PTR_ERR(file);
+		} else {
+			region->tenancy = file;
+			region->acquirer_holds = true;
+			region->state = EGM_IN_USE;
+			egm_region_get(region);
+		}
 	}
 	mutex_unlock(&region->state_lock);
 	return state;
@@ -313,29 +327,30 @@ static enum egm_state egm_region_try_acquire(struct egm_region *region)
  * @region: the region
  * @nonblock: do not wait for (or run) a scrub
  *
- * The region becomes EGM_IN_USE with one user, and the caller holds a
- * region reference; egm_region_release() drops both.  Exclusive: only one
- * acquire succeeds until the region has been released and scrubbed again.
+ * The region becomes EGM_IN_USE with a new tenant file, and the caller
+ * holds a region reference; egm_region_release() drops both.  Exclusive:
+ * only one acquire succeeds until the tenancy has ended and the region has
+ * been scrubbed again.
  *
  * Context: process context; may sleep for a scrub.
  * Return: 0; -EBUSY when the region is in use; -EAGAIN with @nonblock while
  * it is not clean; -EINTR on a fatal signal while waiting or scrubbing
- * (the region stays DIRTY or keeps scrubbing); -ENODEV when revoked; or the
- * error of a failed scrub.
+ * (the region stays DIRTY or keeps scrubbing); -ENODEV when revoked;
+ * -ENOMEM; or the error of a failed scrub.
  */
 int egm_region_acquire(struct egm_region *region, bool nonblock)
 {
 	enum egm_state state;
-	int ret;
+	int ret = 0;
 
 	for (;;) {
 		if (!READ_ONCE(region->alive))
 			return -ENODEV;
 
-		state = egm_region_try_acquire(region);
+		state = egm_region_try_acquire(region, &ret);
 		switch (state) {
 		case EGM_CLEAN:
-			return 0;
+			return ret;
 		case EGM_IN_USE:
 			return -EBUSY;
 		case EGM_SCRUBBING:
@@ -363,52 +378,81 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_acquire);
  * egm_region_release() - the acquirer is done with the region
  * @region: the region, from egm_region_acquire()
  *
- * Drops the acquirer's user count and reference.  Mappings it made keep the
- * region in use until they are gone.
+ * Drops the acquirer's hold on the tenant file, and its reference.  The
+ * tenancy goes on while mappings, or IOMMU mappings of them, hold the file.
  */
 void egm_region_release(struct egm_region *region)
 {
-	egm_region_put_user(region);
+	struct file *file;
+
+	mutex_lock(&region->state_lock);
+	file = region->acquirer_holds ? region->tenancy : NULL;
+	region->acquirer_holds = false;
+	mutex_unlock(&region->state_lock);
+
+	/*
+	 * Synchronous, so that a release that ends the tenancy has ended it
+	 * on return (a kernel thread's fput() would defer it).
+	 */
+	if (!WARN_ON_ONCE(!file))
+		__fput_sync(file);
 	egm_region_put(region);
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_release);
 
 /**
- * egm_region_get_user() - one more user of an acquired region
- * @region: the region, EGM_IN_USE
+ * egm_region_tenant_file() - the file a mapping of the acquired region uses
+ * @region: the region, acquired
  *
- * Every mapping of the region counts as a user, so the region stays in use
- * (and unscrubbed) while any mapping exists, even after the file that
- * created it was closed.
+ * Return: the tenant file with a reference for the caller, or NULL when
+ * the acquirer has released the region.
  */
-void egm_region_get_user(struct egm_region *region)
+struct file *egm_region_tenant_file(struct egm_region *region)
 {
+	struct file *file;
+
 	mutex_lock(&region->state_lock);
-	WARN_ON_ONCE(region->state != EGM_IN_USE);
-	region->users++;
+	file = region->acquirer_holds ? get_file(region->tenancy) : NULL;
 	mutex_unlock(&region->state_lock);
+	return file;
 }
 
 /**
- * egm_region_put_user() - a user of the region is gone
+ * egm_region_tenant_holders() - how many hold the current tenancy
  * @region: the region
  *
- * When the last user goes, the region turns DIRTY and a background scrub
- * is queued.
+ * Return: the references to the tenant file (the acquirer, each mapping,
+ * each VFIO DMA mapping), or 0 when no tenancy is going on.
  */
-void egm_region_put_user(struct egm_region *region)
+long egm_region_tenant_holders(struct egm_region *region)
 {
-	bool last;
+	long holders = 0;
 
 	mutex_lock(&region->state_lock);
-	WARN_ON_ONCE(region->state != EGM_IN_USE || !region->users);
-	last = !--region->users;
-	if (last)
-		region->state = EGM_DIRTY;
+	if (region->tenancy)
+		holders = file_count(region->tenancy);
+	mutex_unlock(&region->state_lock);
+	return holders;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_tenant_holders);
+
+/**
+ * egm_region_end_tenancy() - the tenant file's last holder is gone
+ * @region: the region
+ *
+ * No CPU and no IOMMU maps the memory any more: the region turns DIRTY
+ * and a background scrub is queued.
+ */
+void egm_region_end_tenancy(struct egm_region *region)
+{
+	mutex_lock(&region->state_lock);
+	WARN_ON_ONCE(region->state != EGM_IN_USE);
+	region->state = EGM_DIRTY;
+	region->tenancy = NULL;
 	mutex_unlock(&region->state_lock);
 
-	if (last)
-		egm_region_kick_scrub(region);
+	pr_debug("PXM %u: tenancy ended\n", region->pxm);
+	egm_region_kick_scrub(region);
 }
 
 /**

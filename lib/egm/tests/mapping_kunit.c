@@ -214,6 +214,16 @@ static unsigned long egm_mt_map(struct kunit *test, struct egm_mt *mt,
 	return addr;
 }
 
+/*
+ * Holders of the tenant file (acquirer, mappings), once the fput()s of
+ * unmapped VMAs, which a kernel thread defers, have run.
+ */
+static long egm_mt_holders(struct egm_mt *mt)
+{
+	flush_delayed_fput();
+	return egm_region_tenant_holders(mt->mem.region);
+}
+
 static u8 *egm_mt_kaddr(struct egm_mt *mt, u64 offset)
 {
 	return (u8 *)mt->mem.region->kaddr + offset;
@@ -312,8 +322,8 @@ static void egm_mapping_right_pfn(struct kunit *test)
 		}
 		vm_munmap(addr, len);
 	}
-	/* Only the test's own "open file" is left as a user. */
-	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 1u);
+	/* Only the acquirer is left holding the tenancy. */
+	KUNIT_EXPECT_EQ(test, egm_mt_holders(mt), 1l);
 }
 
 /*
@@ -443,6 +453,7 @@ static void egm_mapping_revoke(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 1);
 	/* ...and goes with the last user. */
 	vm_munmap(addr, SZ_16M);
+	flush_delayed_fput();
 	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 1);
 	egm_region_release(mt->mem.region);
 	mt->acquired = false;
@@ -618,7 +629,7 @@ static void egm_mapping_bad_requests(struct kunit *test)
 					    MAP_SHARED, 1ul << 40),
 			(long)-EINVAL);
 	vm_munmap(ok, PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 1u);
+	KUNIT_EXPECT_EQ(test, egm_mt_holders(mt), 1l);
 }
 
 /*
@@ -633,10 +644,10 @@ static void egm_mapping_split(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr + SZ_8M + 8, &val,
 					   sizeof(val)), 0ul);
-	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 2u);
+	KUNIT_EXPECT_EQ(test, egm_mt_holders(mt), 2l);
 
 	KUNIT_ASSERT_EQ(test, vm_munmap(addr + SZ_4M, SZ_2M), 0);
-	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 3u);
+	KUNIT_EXPECT_EQ(test, egm_mt_holders(mt), 3l);
 	KUNIT_EXPECT_EQ(test, copy_from_user(&back, (void __user *)addr + SZ_8M + 8,
 					     sizeof(back)), 0ul);
 	KUNIT_EXPECT_EQ(test, back, val);
@@ -646,8 +657,99 @@ static void egm_mapping_split(struct kunit *test)
 					     sizeof(back)), 0ul);
 
 	vm_munmap(addr, SZ_16M);
-	KUNIT_EXPECT_EQ(test, mt->mem.region->users, 1u);
+	KUNIT_EXPECT_EQ(test, egm_mt_holders(mt), 1l);
 	KUNIT_EXPECT_EQ(test, egm_region_state(mt->mem.region), EGM_IN_USE);
+}
+
+/*
+ * A remote fault (VFIO type1 resolving the range for DMA) on a retired page
+ * maps the region's sink in its place; the CPU's own fault on another
+ * retired page still fails; the scrub between tenants reports and wipes
+ * what was written into the sink.
+ */
+static void egm_mapping_retired_sink(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	struct egm_region *region = mt->mem.region;
+	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
+	unsigned long sink_pfn = page_to_pfn(region->sink);
+	u64 bad = SZ_4M + PAGE_SIZE, bad2 = SZ_8M;
+	u64 val = 0x5151, back = 0;
+	s64 sink_faults = atomic64_read(&region->sink_faults);
+	s64 sink_writes = atomic64_read(&region->sink_writes);
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, egm_report_poison(mt->mem.att, region->base + bad), 0);
+	KUNIT_ASSERT_EQ(test, egm_report_poison(mt->mem.att, region->base + bad2), 0);
+	flush_work(&region->poison_work);
+
+	/* The CPU's own access to a retired page fails, and maps nothing. */
+	KUNIT_EXPECT_NE(test, copy_from_user(&back, (void __user *)addr + bad2,
+					     sizeof(back)), 0ul);
+	KUNIT_EXPECT_EQ(test, egm_mt_pfn(addr + bad2), 0ul);
+
+	/* A remote fault, as type1's follow_fault_pfn() makes it. */
+	mmap_read_lock(current->mm);
+	ret = fixup_user_fault(current->mm, addr + bad,
+			       FAULT_FLAG_REMOTE | FAULT_FLAG_WRITE, NULL);
+	mmap_read_unlock(current->mm);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, egm_mt_pfn(addr + bad), sink_pfn);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&region->sink_faults), sink_faults + 1);
+	/* Its neighbours are the region's own pages. */
+	mmap_read_lock(current->mm);
+	ret = fixup_user_fault(current->mm, addr + bad + PAGE_SIZE,
+			       FAULT_FLAG_REMOTE | FAULT_FLAG_WRITE, NULL);
+	mmap_read_unlock(current->mm);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, egm_mt_pfn(addr + bad + PAGE_SIZE),
+			PHYS_PFN(region->base + bad + PAGE_SIZE));
+
+	/* What is written there lands in the sink, never in the bad page. */
+	KUNIT_EXPECT_EQ(test, copy_to_user((void __user *)addr + bad + 8, &val,
+					   sizeof(val)), 0ul);
+	KUNIT_EXPECT_EQ(test, *(u64 *)(page_address(region->sink) + 8), val);
+
+	/* Between tenants the sink is reported and zeroed. */
+	vm_munmap(addr, SZ_16M);
+	egm_region_release(region);
+	mt->acquired = false;
+	KUNIT_EXPECT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&region->sink_writes), sink_writes + 1);
+	KUNIT_EXPECT_NULL(test, memchr_inv(page_address(region->sink), 0, PAGE_SIZE));
+}
+
+/*
+ * A tenancy lasts while anything holds its file: here an extra reference
+ * stands in for VFIO type1's hold on the vm_file of an IOMMU-mapped range.
+ * The acquirer's release and the munmap do not end it; the next acquire
+ * gets -EBUSY; dropping the last hold ends it and the region is scrubbed.
+ */
+static void egm_mapping_tenancy_outlives_mappings(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	struct egm_region *region = mt->mem.region;
+	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
+	struct vm_area_struct *vma;
+	struct file *dma_hold;
+
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, addr);
+	dma_hold = vma ? get_file(vma->vm_file) : NULL;
+	mmap_read_unlock(current->mm);
+	KUNIT_ASSERT_NOT_NULL(test, dma_hold);
+	KUNIT_EXPECT_EQ(test, egm_mt_holders(mt), 3l);
+
+	vm_munmap(addr, SZ_16M);
+	egm_region_release(region);
+	mt->acquired = false;
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_IN_USE);
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, true), -EBUSY);
+
+	__fput_sync(dma_hold);
+	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_IN_USE);
+	KUNIT_EXPECT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
 }
 
 static struct kunit_case egm_mapping_cases[] = {
@@ -658,6 +760,8 @@ static struct kunit_case egm_mapping_cases[] = {
 	KUNIT_CASE(egm_mapping_reset),
 	KUNIT_CASE(egm_mapping_bad_requests),
 	KUNIT_CASE(egm_mapping_split),
+	KUNIT_CASE(egm_mapping_retired_sink),
+	KUNIT_CASE(egm_mapping_tenancy_outlives_mappings),
 	{}
 };
 
