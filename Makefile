@@ -24,16 +24,17 @@ export EGM_JOBS := $(JOBS)
 S := scripts/egm
 
 .PHONY: all help setup prepare kunit kunit-all kernel static modules check \
-	summary clean-results qemu-test arm64-test demo demo-check bench \
-	bench-check
+	summary clean-results qemu-test qemu-dma-test arm64-test demo demo-check \
+	bench bench-check
 
 all: check
 
 help:
 	@echo 'egm-core targets:'
 	@echo '  make demo         boot a QEMU host and run a VM whose RAM is /dev/egm1, step by step'
-	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, arm64-test, demo-check, bench-check'
+	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, qemu-dma-test, arm64-test, demo-check, bench-check'
 	@echo '  make qemu-test    the end-to-end suites in QEMU, on the debug kernel: /dev/egmN, then the VFIO frontend'
+	@echo '  make qemu-dma-test  a nested VM'"'"'s assigned device DMAs into its EGM RAM (emulated IOMMU): retired pages, hand-off'
 	@echo '  make arm64-test   the arm64 KVM host suite and arm64 KUnit, 4 KiB and 64 KiB pages'
 	@echo '  make demo-check   the demo, with its checks only'
 	@echo '  make bench        the benchmark (BENCHMARKS.md): table, ratios, goals'
@@ -77,6 +78,9 @@ qemu-test: kernel
 arm64-test: prepare
 	@rc=0; for c in $(ARM64_CONFIGS); do $(S)/arm64-host.sh $$c || rc=1; done; exit $$rc
 
+qemu-dma-test: kernel
+	@$(S)/qemu-dma-test.sh
+
 demo: kernel
 	@$(S)/demo.sh talk
 
@@ -103,6 +107,7 @@ check: prepare clean-results
 		mkdir -p $(EGM_CACHE)/results; \
 		echo "0 1 0 modules" > $(EGM_CACHE)/results/modules; }; \
 	$(MAKE) --no-print-directory qemu-test || rc=1; \
+	$(MAKE) --no-print-directory qemu-dma-test || rc=1; \
 	$(MAKE) --no-print-directory arm64-test || rc=1; \
 	$(MAKE) --no-print-directory demo-check || rc=1; \
 	$(MAKE) --no-print-directory bench-check || { rc=1; \

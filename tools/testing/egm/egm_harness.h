@@ -35,6 +35,7 @@
 /* The kernel's names for these, as tools/include spells them. */
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
+#define __maybe_unused		__attribute__((unused))
 
 #define TEST_TIMEOUT_MS		(240 * 1000)	/* per test, then SIGALRM */
 #define STUCK_GRACE_MS		(30 * 1000)	/* then the watchdog gives up */
@@ -142,7 +143,7 @@ static void track_fd(int fd)
 		}
 }
 
-static void close_fd(int *fd)
+static __maybe_unused void close_fd(int *fd)
 {
 	if (*fd < 0)
 		return;
@@ -154,7 +155,7 @@ static void close_fd(int *fd)
 }
 
 /* mmap() of an EGM fd; MAP_FAILED with errno on failure. */
-static void *map_fd(int fd, uint64_t off, size_t len, int flags)
+static __maybe_unused void *map_fd(int fd, uint64_t off, size_t len, int flags)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, (off_t)off);
 
@@ -169,7 +170,7 @@ static void *map_fd(int fd, uint64_t off, size_t len, int flags)
 	return p;
 }
 
-static void unmap(void *p, size_t len)
+static __maybe_unused void unmap(void *p, size_t len)
 {
 	if (!p || p == MAP_FAILED)
 		return;
@@ -185,7 +186,7 @@ static void unmap(void *p, size_t len)
  * A child for something that may die or block.  It must never return into
  * the harness: children end with _exit().
  */
-static pid_t spawn(void)
+static __maybe_unused pid_t spawn(void)
 {
 	pid_t pid = fork();
 
@@ -313,7 +314,7 @@ static bool exists(const char *path)
  * /sys/class/egm/<name>/parents holds exactly links to the devices @want,
  * each bound to @driver.
  */
-static int check_parents(const char *name, const char *const *want, int nwant,
+static __maybe_unused int check_parents(const char *name, const char *const *want, int nwant,
 			 const char *driver)
 {
 	char dir[256], path[PATH_MAX + 16], target[PATH_MAX], drv[PATH_MAX];
