@@ -52,8 +52,7 @@ mkdir -p "$root/lib/egm"
 install -m 644 "$src/init-lib.sh" "$root/lib/egm/"
 gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
 	-o "$root/bin/egm_dma_e2e" "$src/egm_dma_e2e.c"
-"$src/dma/build.sh" "$ird"
-cp "$ird/payload.elf" "$root/dma-payload.elf"
+"$src/payload/build.sh" "$root" "$src/dma/payload.S" dma-payload.elf
 for ko in "${modules[@]}"; do
 	if [ -f "$ko" ]; then
 		cp "$ko" "$root/lib/modules/"

@@ -91,9 +91,6 @@
  */
 
 /* Plain "as" does not run cpp, so use .equ rather than #define. */
-	.equ	MB_MAGIC, 0x1BADB002
-	.equ	MB_FLAGS, 0		/* ELF32: no address fields needed */
-
 	.equ	COM1, 0x3f8
 
 	.equ	CMOS_INDEX, 0x70
@@ -139,25 +136,7 @@
 
 	.equ	DMA_TIMEOUT_S, 20	/* RTC seconds ticks per DMA */
 
-	.code32
-
-	/*
-	 * The multiboot header must be 4-byte aligned in the first 8 KiB
-	 * of the file: keep it first in .text (build.sh links with -N, so
-	 * .text starts right after the ELF headers).
-	 */
-	.text
-	.balign 4
-	.long	MB_MAGIC
-	.long	MB_FLAGS
-	.long	-(MB_MAGIC + MB_FLAGS)
-
-	.globl	_start
-_start:
-	/* Loader gives us flat 4 GiB segments, paging off, no stack. */
-	cli
-	cld
-	movl	$stack_top, %esp
+	.include "multiboot.S"
 
 	/* 1. Parameters: check the magic, copy the block out of the way. */
 	movl	$msg_noparam, %esi

@@ -15,34 +15,13 @@
  */
 
 /* Plain "as" does not run cpp, so use .equ rather than #define. */
-	.equ	MB_MAGIC, 0x1BADB002
-	.equ	MB_FLAGS, 0		/* ELF32: no address fields needed */
-
 	.equ	COM1, 0x3f8
 	.equ	DEBUG_EXIT, 0xf4
 
 	.equ	FIRST_MIB, 2
 	.equ	END_MIB, 64		/* exclusive */
 
-	.code32
-
-	/*
-	 * The multiboot header must be 4-byte aligned in the first 8 KiB
-	 * of the file: keep it first in .text (build.sh links with -N, so
-	 * .text starts right after the ELF headers).
-	 */
-	.text
-	.balign 4
-	.long	MB_MAGIC
-	.long	MB_FLAGS
-	.long	-(MB_MAGIC + MB_FLAGS)
-
-	.globl	_start
-_start:
-	/* Loader gives us flat 4 GiB segments, paging off, no stack. */
-	cli
-	cld
-	movl	$stack_top, %esp
+	.include "multiboot.S"
 
 	movl	$FIRST_MIB, %ebx
 1:	movl	%ebx, %edi
