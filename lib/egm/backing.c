@@ -58,8 +58,9 @@ static const struct file_operations egm_region_file_fops = {
  * and VFIO type1 for as long as it maps part of the region for DMA (type1
  * keeps the file of a PFNMAP range open while the IOMMU maps it when the
  * file asks with FOP_PFNMAP_DMA_HOLD; see patches/0008).  The file holds
- * nothing of VFIO's, so that hold can never form a cycle.  So its release is the moment no CPU and no IOMMU can reach
- * the memory any more, and only then does the tenancy end.
+ * nothing of VFIO's, so that hold can never form a cycle.  So its release
+ * is the moment no CPU and no IOMMU can reach the memory any more, and
+ * only then does the tenancy end.
  */
 static int egm_tenant_file_release(struct inode *inode, struct file *file)
 {

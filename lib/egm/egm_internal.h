@@ -262,6 +262,7 @@ int egm_region_poison_list(struct egm_region *region, u64 *offsets,
 u32 egm_region_poison_granularity(const struct egm_region *region);
 
 /* sink.c: what DMA mappings of retired pages reach */
+extern bool egm_sink_enabled;
 int egm_region_sink_create(struct egm_region *region);
 void egm_region_sink_destroy(struct egm_region *region);
 vm_fault_t egm_region_sink_fault(struct vm_fault *vmf,

@@ -71,8 +71,8 @@ static void egm_count_vma(struct egm_region *region, struct vm_area_struct *vma,
 static void egm_count_mm(struct egm_region *region, struct mm_struct *mm,
 			 struct egm_map_count *c)
 {
-	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
 
 	if (mmap_read_lock_killable(mm))
 		return;

@@ -314,8 +314,9 @@ static bool exists(const char *path)
  * /sys/class/egm/<name>/parents holds exactly links to the devices @want,
  * each bound to @driver.
  */
-static __maybe_unused int check_parents(const char *name, const char *const *want, int nwant,
-			 const char *driver)
+static __maybe_unused int check_parents(const char *name,
+					const char *const *want, int nwant,
+					const char *driver)
 {
 	char dir[256], path[PATH_MAX + 16], target[PATH_MAX], drv[PATH_MAX];
 	struct dirent *de;
