@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * egm-core debugfs: /sys/kernel/debug/egm/egm<pxm>/ for each live region.
+ * egm-core debugfs: /sys/kernel/debug/egm/egm<pxm>/ for each live region,
+ * and /sys/kernel/debug/egm/retired_sink (Y; N switches the retired-page
+ * sink off, for the DMA suite's control only).
  *
  *   faults  faults served since the region was created, by leaf size
  *           ("pte N", "pmd N", "pud N"): proof that huge leaves are used,
@@ -108,6 +110,8 @@ void egm_region_debugfs_remove(struct egm_region *region)
 void egm_debugfs_init(void)
 {
 	egm_debugfs_root = debugfs_create_dir("egm", NULL);
+	debugfs_create_bool("retired_sink", 0600, egm_debugfs_root,
+			    &egm_sink_enabled);
 }
 
 void egm_debugfs_exit(void)

@@ -32,6 +32,13 @@
 
 #include "egm_internal.h"
 
+/*
+ * Test only, /sys/kernel/debug/egm/retired_sink: N makes remote faults on
+ * retired pages fail as local ones do, which is what the DMA suite's
+ * control shows (VFIO_IOMMU_MAP_DMA then fails).
+ */
+bool egm_sink_enabled = true;
+
 int egm_region_sink_create(struct egm_region *region)
 {
 	struct page *page;
@@ -62,13 +69,16 @@ void egm_region_sink_destroy(struct egm_region *region)
  * @pgoff: the page, from the start of @region
  *
  * Context: the fault path, in an egm_srcu read section.
- * Return: VM_FAULT_NOPAGE, or what vmf_insert_pfn() returned.
+ * Return: VM_FAULT_NOPAGE, or what vmf_insert_pfn() returned;
+ * VM_FAULT_HWPOISON when the sink is switched off (debugfs, tests only).
  */
 vm_fault_t egm_region_sink_fault(struct vm_fault *vmf,
 				 struct egm_region *region, pgoff_t pgoff)
 {
 	vm_fault_t ret;
 
+	if (!READ_ONCE(egm_sink_enabled))
+		return VM_FAULT_HWPOISON;
 	ret = vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(region->sink));
 	if (ret != VM_FAULT_NOPAGE)
 		return ret;

@@ -258,7 +258,9 @@ static void vdev_close(struct vdev *v)
 		close(v->group);
 	if (v->container >= 0)
 		close(v->container);
-	v->device = v->group = v->container = -1;
+	v->device = -1;
+	v->group = -1;
+	v->container = -1;
 }
 
 /* Container (type1), group, device, BAR0 mapped, bus mastering on. */
@@ -272,7 +274,8 @@ static int vdev_open(struct vdev *v)
 	uint16_t cmd;
 	void *p;
 
-	v->container = v->group = v->device = -1;
+	v->group = -1;
+	v->device = -1;
 	v->bar0 = NULL;
 	v->container = open("/dev/vfio/vfio", O_RDWR);
 	if (v->container < 0)
@@ -578,12 +581,16 @@ static int test_dma_round_trip_in_egm(void)
 	CHECK(matches(buf, vm_seed, sizeof(buf)),
 	      "region offset %#llx does not hold the guest's pattern",
 	      (unsigned long long)VM_SRC);
-	say("egm-dma: DMA round trip: pattern %08x at EGM %#llx (GPA %#llx), copied by edu from GPA %#llx",
+	say("egm-dma: DMA round trip: pattern %08x at EGM %#llx (GPA %#llx), edu read GPA %#llx",
 	    vm_seed, EGM_BASE + VM_DST, (unsigned long long)VM_DST,
 	    (unsigned long long)VM_SRC);
 out:
 	return ret;
 }
+
+/* A line of debugfs "mappings", after "PID COMM". */
+#define MAPPINGS_FMT \
+	": vmas %lu pages %lu region %lu sink %lu retired %lu foreign %lu"
 
 /*
  * QEMU's CPU page tables over the region, from egm-core's walk of them
@@ -605,7 +612,7 @@ static int test_retired_absent_from_cpu_page_tables(void)
 		;
 	CHECK(line && *line, "QEMU (pid %d) not in mappings: %s", vm_pid, buf);
 	line = strchr(line, ':');
-	CHECK(line && sscanf(line, ": vmas %lu pages %lu region %lu sink %lu retired %lu foreign %lu",
+	CHECK(line && sscanf(line, MAPPINGS_FMT,
 			     &vmas, &pages, &region, &sink, &retired, &foreign) == 6,
 	      "cannot parse mappings: %s", buf);
 	CHECK(pages > 0 && region > 0, "nothing of the VM's RAM is mapped");
@@ -615,7 +622,7 @@ static int test_retired_absent_from_cpu_page_tables(void)
 	CHECK(sink == ARRAY_SIZE(retired_off) * BLOCK / 4096,
 	      "%lu pages at the sink, want %llu", sink,
 	      (unsigned long long)(ARRAY_SIZE(retired_off) * BLOCK / 4096));
-	say("egm-dma: CPU page tables of QEMU: %lu pages mapped, %lu of the region, 0 retired, %lu at the sink",
+	say("egm-dma: CPU page tables of QEMU: %lu pages, %lu of EGM, 0 retired, %lu at the sink",
 	    pages, region, sink);
 out:
 	return ret;
@@ -740,7 +747,7 @@ static int test_handoff_waits_for_iommu(void)
 	CHECK(tenant_open(&next, T_LEN, false) == 0, "next tenant cannot open");
 	CHECK(all_zero(next.mem + T_B, VM_LEN) && all_zero(next.mem + T_A, VM_LEN),
 	      "the next tenant sees the old tenant's data");
-	say("egm-dma: hand-off with the IOMMU mapping: open EBUSY until the container closed, then zeros");
+	say("egm-dma: hand-off while DMA-mapped: EBUSY until the container closed, then zeros");
 out:
 	tenant_close(&next);
 	vdev_close(&v);
@@ -770,7 +777,7 @@ static int test_control_handoff_without_hold(void)
 	CHECK(edu_dma(&v, T_B, VM_LEN, true) == 0, "late DMA timed out");
 	CHECK(matches(next.mem + T_B, seed, VM_LEN),
 	      "the old device's DMA did not reach the next tenant: the control shows nothing");
-	say("egm-dma: control (hold_pfnmap_files=N): the old tenant's device overwrote the next tenant's memory");
+	say("egm-dma: control (hold_pfnmap_files=N): old device overwrote the next tenant");
 out:
 	tenant_close(&next);
 	vdev_close(&v);
@@ -866,8 +873,22 @@ static int test_runtime_poison_under_dma(void)
 	tenant_close(&t);
 	vdev_close(&v);
 
-	/* The next tenant's DMA mapping has the sink there. */
+	/* Control: without the sink the next VMM's DMA mapping fails. */
 	CHECK(wait_clean(120000) == 0, "region not clean after the tenant");
+	CHECK(write_text("/sys/kernel/debug/egm/retired_sink", "N") == 0,
+	      "cannot switch the sink off");
+	CHECK(vdev_open(&v) == 0, "%s", failmsg);
+	CHECK(tenant_open(&t, T_LEN, false) == 0, "open/mmap %s", EGM_DEV);
+	e = vdev_map(&v, t.mem, 0, T_LEN);
+	write_text("/sys/kernel/debug/egm/retired_sink", "Y");
+	CHECK(e, "control: VFIO_IOMMU_MAP_DMA over a retired page worked without the sink");
+	say("egm-dma: control (retired_sink=N): MAP_DMA over a retired page fails: %s",
+	    errstr(e));
+	tenant_close(&t);
+	vdev_close(&v);
+
+	/* The next tenant's DMA mapping has the sink there. */
+	CHECK(wait_clean(120000) == 0, "region not clean after the control");
 	faults = debugfs_value(EGM_DBG "/sink", "faults ");
 	CHECK(vdev_open(&v) == 0, "%s", failmsg);
 	CHECK(tenant_open(&t, T_LEN, false) == 0, "open/mmap %s", EGM_DEV);
@@ -879,7 +900,7 @@ static int test_runtime_poison_under_dma(void)
 	CHECK(iommu_scan(&s, bad) == 0 && s.sink == 1 && s.sink_iova_lo == bad,
 	      "IOMMU: %lu sink entries at %#llx, want 1 at %#llx", s.sink,
 	      (unsigned long long)s.sink_iova_lo, (unsigned long long)bad);
-	say("egm-dma: runtime poison under DMA: CPU SIGBUS, IOMMU entry kept until unmapped, next DMA mapping at the sink");
+	say("egm-dma: runtime poison under DMA: CPU SIGBUS, IOMMU entry kept, then the sink");
 out:
 	tenant_close(&t);
 	vdev_close(&v);
@@ -904,6 +925,7 @@ static const struct {
 int main(void)
 {
 	unsigned int i;
+
 	if (harness_setup())
 		return 1;
 	if (find_edu()) {
