@@ -23,9 +23,11 @@ EGM_OVERLAY_DIRS="include lib drivers samples Documentation tools"
 EGM_KERNEL_REPORTS='WARNING:|BUG:|Oops|Call Trace:|KASAN|UBSAN|kmemleak|possible (circular|recursive) locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|INFO: task .* blocked|RCU stall|Kernel panic'
 export EGM_KERNEL_REPORTS
 
-# Kernel builds are serialised machine-wide through this lock: two builds on
-# a two-core machine only slow each other down, and a benchmark measured
-# next to a build measures the build.  Scripts started by a holder skip it.
+# Kernel builds and QEMU runs are serialised machine-wide through this lock:
+# two builds on a two-core machine only slow each other down, a benchmark
+# measured next to a build measures the build, a TCG suite next to another
+# misses its timeouts, and two runs of one suite share its initramfs and
+# console files.  Scripts started by a holder skip it.
 EGM_BUILD_LOCK=${EGM_BUILD_LOCK:-$EGM_CACHE/.build.lock}
 
 # egm_build_lock: hold the build lock until this script exits

@@ -14,6 +14,9 @@
 # shellcheck source=scripts/egm/initramfs.sh
 . "$(dirname "$0")/initramfs.sh"
 
+# One QEMU run at a time, and none next to a build (see common.sh).
+egm_build_lock
+
 mode=${1:-talk}
 kbuild=${2:-$EGM_BUILD/kernel-x86_64}
 case "$mode" in

@@ -21,6 +21,9 @@
 . "$(dirname "$0")/common.sh"
 # shellcheck source=scripts/egm/initramfs.sh
 . "$(dirname "$0")/initramfs.sh"
+
+# One QEMU run at a time, and none next to a build (see common.sh).
+egm_build_lock
 # shellcheck source=scripts/egm/qemu-verdict.sh
 . "$(dirname "$0")/qemu-verdict.sh"
 
