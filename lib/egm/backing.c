@@ -71,10 +71,32 @@ static int egm_tenant_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * Refuse to move a mapping.  mremap() asks the VMA's file, this one, where
+ * to put the moved mapping before it moves any page table; no mmap() asks
+ * it, since a frontend's ->mmap() is called on the frontend's own file and
+ * only then hands the VMA to this one (remap_file_pages() asks too, and is
+ * refused either way: this file has no ->mmap).  Refusing in
+ * vm_ops->mremap is too late: 6.12's move_page_tables() has run by then,
+ * and it takes a special PUD leaf (VM_PFNMAP, not devmap) for a bad table,
+ * printing "bad pud" and clearing it without a TLB flush.  Growing
+ * (VM_DONTEXPAND) and MREMAP_DONTUNMAP (VM_PFNMAP) the kernel refuses
+ * itself, earlier.
+ */
+static unsigned long egm_tenant_get_unmapped_area(struct file *file,
+						  unsigned long addr,
+						  unsigned long len,
+						  unsigned long pgoff,
+						  unsigned long flags)
+{
+	return -EINVAL;
+}
+
 static const struct file_operations egm_tenant_file_fops = {
 	.owner = THIS_MODULE,
 	.fop_flags = EGM_FOP_DMA_HOLD,
 	.release = egm_tenant_file_release,
+	.get_unmapped_area = egm_tenant_get_unmapped_area,
 };
 
 /**

@@ -26,10 +26,14 @@
  * vm_file for an IOMMU mapping of it).  Splitting (munmap or mprotect of a
  * part) is allowed at any page boundary: a huge leaf across the split is
  * zapped by the kernel and faults back in smaller.  fork() shares the
- * mapping, and its vm_file, with the child.  mremap() that
- * moves a mapping is refused with -EINVAL (->mremap, after which the kernel
- * moves the page tables back): QEMU never moves guest RAM, and a mapping
- * that stays where get_unmapped_area() put it keeps its huge alignment.
+ * mapping, and its vm_file, with the child.  mremap() that moves a
+ * mapping is refused with -EINVAL by the tenant file's ->get_unmapped_area
+ * (backing.c), before any page table moves: QEMU never moves guest RAM,
+ * and a mapping that stays where get_unmapped_area() put it keeps its huge
+ * alignment.  What mremap() does before it asks is done all the same:
+ * MREMAP_FIXED unmaps the destination, a shrinking move unmaps the tail.
+ * Growing gets -EFAULT (VM_DONTEXPAND), MREMAP_DONTUNMAP -EINVAL
+ * (VM_PFNMAP), and shrinking in place is an munmap() of the tail.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
@@ -174,6 +178,11 @@ static void egm_vm_close(struct vm_area_struct *vma)
 	egm_region_put(vma->vm_private_data);
 }
 
+/*
+ * Not reached: the tenant file refuses the move first (see above).  Kept
+ * for a kernel that would move a mapping without asking its file; the
+ * kernel then moves the page tables back.
+ */
 static int egm_vm_mremap(struct vm_area_struct *vma)
 {
 	return -EINVAL;

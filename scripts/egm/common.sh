@@ -20,7 +20,7 @@ EGM_JOBS=${EGM_JOBS:-$(nproc)}
 EGM_OVERLAY_DIRS="include lib drivers samples Documentation tools"
 
 # What a kernel prints when something went wrong; any of it fails a test run.
-EGM_KERNEL_REPORTS='WARNING:|BUG:|Oops|Call Trace:|KASAN|UBSAN|kmemleak|possible (circular|recursive) locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|INFO: task .* blocked|RCU stall|Kernel panic'
+EGM_KERNEL_REPORTS='WARNING:|BUG:|Oops|Call Trace:|KASAN|UBSAN|kmemleak|possible (circular|recursive) locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|INFO: task .* blocked|RCU stall|Kernel panic|:[0-9]+: bad (pgd|p4d|pud|pmd|pte) '
 export EGM_KERNEL_REPORTS
 
 # Kernel builds and QEMU runs are serialised machine-wide through this lock:

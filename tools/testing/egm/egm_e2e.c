@@ -831,6 +831,122 @@ fail:
 	goto out;
 }
 
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP	4
+#endif
+
+#define MREMAP_STRIDE	(2ULL << 20)
+
+/* One tagged word in every 2 MiB of @len, at a varying offset. */
+static uint64_t mremap_word_off(uint64_t i)
+{
+	return i * MREMAP_STRIDE + ((i * 4104) & (MREMAP_STRIDE - 1) & ~7ULL);
+}
+
+static void mremap_fill(void *p, uint64_t len)
+{
+	for (uint64_t i = 0; i < len / MREMAP_STRIDE; i++)
+		*word(p, mremap_word_off(i)) = tag(mremap_word_off(i), 7);
+}
+
+static int mremap_check(void *p, uint64_t len, const char *when)
+{
+	for (uint64_t i = 0; i < len / MREMAP_STRIDE; i++) {
+		uint64_t off = mremap_word_off(i), got = *word(p, off);
+
+		if (got != tag(off, 7))
+			return fail("%s: word at 0x%llx is 0x%llx, want 0x%llx",
+				    when, (unsigned long long)off,
+				    (unsigned long long)got,
+				    (unsigned long long)tag(off, 7));
+	}
+	return 0;
+}
+
+/* Is [p, p + len) unmapped? msync() says ENOMEM for a hole. */
+static bool mremap_hole(void *p, uint64_t len)
+{
+	return msync(p, len, MS_ASYNC) && errno == ENOMEM;
+}
+
+/*
+ * mremap() of a mapping made of one PUD leaf is refused before the kernel
+ * touches the page tables: 6.12's move_page_tables() would take the special
+ * PUD leaf for a bad table entry, print "bad pud" and clear it without a
+ * TLB flush.  The old mapping stays, with its leaf and its data.  What
+ * mremap() does before it asks where to put the mapping is done anyway:
+ * MREMAP_FIXED unmaps the destination.
+ */
+static int test_mremap_huge(void)
+{
+	const uint64_t len = EGM1_SIZE;
+	char *p = MAP_FAILED, *res = MAP_FAILED, *dst, *r;
+	uint64_t res_len = 2 * PUD_BYTES;
+	struct faults f0, f1, f2;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM1_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
+	p = map_fd(fd, 0, len, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap 1 GiB: %s", errstr(errno));
+	CHECK((uintptr_t)p % PUD_BYTES == 0,
+	      "mmap returned %p, not 1 GiB aligned", (void *)p);
+	/* A 1 GiB aligned destination, inside a reservation of ours. */
+	res = mmap(NULL, res_len, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK(res != MAP_FAILED, "reserve 2 GiB: %s", errstr(errno));
+	dst = (char *)(((uintptr_t)res + PUD_BYTES - 1) & ~(PUD_BYTES - 1));
+
+	if (read_faults(EGM1_NAME, &f0))
+		goto fail;
+	mremap_fill(p, len);
+	if (read_faults(EGM1_NAME, &f1))
+		goto fail;
+	CHECK(f1.pud == f0.pud + 1 && f1.pte == f0.pte,
+	      "filling 1 GiB: +%lld pud, +%lld pmd, +%lld pte faults; want +1 pud, +0 pte",
+	      f1.pud - f0.pud, f1.pmd - f0.pmd, f1.pte - f0.pte);
+
+	r = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	CHECK(r == MAP_FAILED && errno == EINVAL,
+	      "mremap(MAYMOVE|FIXED) to %p: %s, want EINVAL",
+	      (void *)dst, r == MAP_FAILED ? errstr(errno) : "moved");
+	CHECK(mremap_hole(dst, len),
+	      "MREMAP_FIXED destination %p still mapped after the refusal",
+	      (void *)dst);
+	if (mremap_check(p, len, "after mremap(MAYMOVE|FIXED)"))
+		goto fail;
+
+	/* Without MREMAP_FIXED: the same size is no move at all... */
+	r = mremap(p, len, len, MREMAP_MAYMOVE, NULL);
+	CHECK(r == p, "mremap(MAYMOVE) same size: %s, want %p",
+	      r == MAP_FAILED ? errstr(errno) : "moved", (void *)p);
+	/* ... growing is refused (VM_DONTEXPAND), and so is DONTUNMAP. */
+	r = mremap(p, len, 2 * len, MREMAP_MAYMOVE, NULL);
+	CHECK(r == MAP_FAILED && errno == EFAULT,
+	      "mremap(MAYMOVE) to 2 GiB: %s, want EFAULT",
+	      r == MAP_FAILED ? errstr(errno) : "moved");
+	r = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
+	CHECK(r == MAP_FAILED && errno == EINVAL,
+	      "mremap(MAYMOVE|DONTUNMAP): %s, want EINVAL",
+	      r == MAP_FAILED ? errstr(errno) : "moved");
+	if (mremap_check(p, len, "after the mremap() calls"))
+		goto fail;
+	if (read_faults(EGM1_NAME, &f2))
+		goto fail;
+	CHECK(f2.pud == f1.pud && f2.pmd == f1.pmd && f2.pte == f1.pte,
+	      "the 1 GiB leaf did not survive mremap(): reading it back faulted (+%lld pud, +%lld pmd, +%lld pte)",
+	      f2.pud - f1.pud, f2.pmd - f1.pmd, f2.pte - f1.pte);
+out:
+	if (res != MAP_FAILED)
+		munmap(res, res_len);
+	unmap(p, len);
+	close_fd(&fd);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
 /* What the poison child saw, sent through a pipe. */
 struct sigbus_report {
 	int signo;	/* 0: no signal within the time limit */
@@ -1206,6 +1322,7 @@ static const struct test tests[] = {
 	{ "mmap_offsets_and_views", test_mmap_offsets_and_views, NULL },
 	{ "mmap_bad_requests", test_mmap_bad_requests, NULL },
 	{ "huge_leaves", test_huge_leaves, NULL },
+	{ "mremap_huge", test_mremap_huge, NULL },
 	{ "poison_sigbus", test_poison_sigbus, NULL },
 	{ "dedup_unbind", test_dedup_unbind, dedup_cleanup },
 	{ "reset_blocks", test_reset_blocks, reset_cleanup },
