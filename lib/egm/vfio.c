@@ -6,20 +6,36 @@
  * <uapi/linux/egm.h>.
  *
  * De-duplication: every GPU of a socket is a parent of the same region,
- * but only one vfio device exposes it: the parent with the lowest PCI
- * address (domain, bus, devfn) among those that attached this frontend,
- * decided when a device is opened.  The exposing device acquires the
- * region (exclusive, scrubbed, egm_region_acquire()) in its open_device
- * and releases it when the region is released at close.
+ * but only one vfio device exposes it.  The rule, applied when a device is
+ * opened: the device that exposes the region now (it is open) keeps it;
+ * when none does, the parent with the lowest PCI address (domain, bus,
+ * devfn) among those that attached this frontend exposes it.  So a GPU
+ * with a lower address bound while another GPU's open device exposes the
+ * region opens without it (and logs which device has it); its next open
+ * after that device is closed exposes it.
+ *
+ * Tenancy: opening a GPU's vfio device never waits for the region and
+ * never fails because of its state: open_device runs under the device
+ * set's lock, and a scrub of the whole region takes seconds to minutes.
+ * The exposing device registers the region and tries to take it without
+ * waiting (egm_region_acquire() with nonblock: a clean region is taken at
+ * once; a dirty one has its background scrub kicked).  If it could not,
+ * the first mmap(), read() or write() through the device takes it,
+ * waiting (killable) for the scrub, outside the device set's lock, or
+ * fails: -EBUSY while another tenant holds it, -ENODEV once revoked.  The
+ * region's capability reports which (VFIO_EGM_CAP_BUSY, _SCRUBBING,
+ * _REVOKED in <uapi/linux/egm.h>).  Whatever the path, the region is
+ * handed out only by egm_region_acquire(), exclusive and zeroed, and
+ * nothing of it is reachable through the device before that.  The device
+ * lets go when the region is released at close.
  *
  * When the exposing device goes away (it is closed first: vfio waits for
  * that before unbind completes) while other parents of the region remain,
  * the region stays registered.  Mappings made through the closed device
  * keep working until they are unmapped, since the memory belongs to the
- * socket, not to the GPU; then the region is scrubbed, and the next open of
- * the now lowest-BDF parent exposes it.  A device opened while the region
- * is still held (by such mappings, or by the chardev frontend of another
- * parent) fails to open with -EBUSY rather than come up without its EGM.
+ * socket, not to the GPU; the next exposer's device opens meanwhile,
+ * reporting the region busy, and takes it at its first access once those
+ * mappings are gone and the region has been scrubbed.
  *
  * Reset: a parent reports its GPU's resets with egm_reset_begin() and
  * egm_reset_end() (from its PCI reset_prepare/reset_done handlers, which
@@ -48,9 +64,105 @@
 	(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE | \
 	 VFIO_REGION_INFO_FLAG_MMAP)
 
-static struct egm_region *egm_vfio_region(struct vfio_pci_region *vreg)
+/**
+ * struct egm_vfio_exposure - the region, exposed on one open vfio device
+ * @region: the region, with a reference of ours
+ * @attachment: the exposing parent's attachment (valid while its device is
+ *	open: the parent unregisters only after vfio closed the device)
+ * @node: entry in egm_vfio_exposures, guarded by egm_registry_lock
+ * @lock: serialises taking the region (which may wait for a scrub); guards
+ *	the transition of @held from false to true
+ * @held: the device holds the region (egm_region_acquire() succeeded);
+ *	read without @lock with smp_load_acquire(), and cleared only at
+ *	release, when nothing else can use the exposure
+ */
+struct egm_vfio_exposure {
+	struct egm_region *region;
+	struct egm_attachment *attachment;
+	struct list_head node;
+	/* Serialises egm_region_acquire(); guards @held going true. */
+	struct mutex lock;
+	bool held;
+};
+
+/*
+ * Exposures of open vfio devices, at most one per region: the exposer
+ * rule looks here first.  Guarded by egm_registry_lock.
+ */
+static LIST_HEAD(egm_vfio_exposures);
+
+static struct egm_vfio_exposure *egm_vfio_exposure(struct vfio_pci_region *vreg)
 {
 	return vreg->data;
+}
+
+static struct egm_region *egm_vfio_region(struct vfio_pci_region *vreg)
+{
+	return egm_vfio_exposure(vreg)->region;
+}
+
+/* The device now holds the region: tell the lockless readers of @held. */
+static void egm_vfio_set_held(struct egm_vfio_exposure *exp)
+{
+	lockdep_assert_held(&exp->lock);
+	/* Pairs with their smp_load_acquire(): the acquire is complete. */
+	smp_store_release(&exp->held, true);
+}
+
+/*
+ * Take the region for the device, at its first access if the open could
+ * not: waits (killable) for a scrub.  It is not called under the device
+ * set's lock; an mmap() waits with the caller's mmap lock held, as any
+ * ->mmap() that sleeps does.
+ *
+ * Return: 0 when the device holds the region; -EBUSY while another tenant
+ * holds it; -ENODEV once revoked; -EINTR on a fatal signal; -ENOMEM.
+ */
+static int egm_vfio_hold(struct vfio_pci_core_device *vdev,
+			 struct egm_vfio_exposure *exp)
+{
+	int err = 0;
+
+	/* Pairs with egm_vfio_set_held(). */
+	if (smp_load_acquire(&exp->held))
+		return 0;
+	if (mutex_lock_killable(&exp->lock))
+		return -EINTR;
+	if (!exp->held) {
+		err = egm_region_acquire(exp->region, false);
+		if (!err)
+			egm_vfio_set_held(exp);
+	}
+	mutex_unlock(&exp->lock);
+
+	if (err && err != -EINTR)
+		pci_dbg(vdev->pdev, "EGM PXM %u: region not available: %s (%d)\n",
+			exp->region->pxm,
+			err == -EBUSY ? "another tenant holds it" :
+			err == -ENODEV ? "revoked" : "cannot take it", err);
+	return err;
+}
+
+/* What the capability says of the region's availability to the device. */
+static u32 egm_vfio_cap_state(struct egm_vfio_exposure *exp)
+{
+	struct egm_region *region = exp->region;
+
+	if (!READ_ONCE(region->alive))
+		return VFIO_EGM_CAP_REVOKED;
+	/* Without @lock, which a first access holds while it waits. */
+	if (smp_load_acquire(&exp->held))
+		return 0;
+	switch (egm_region_state(region)) {
+	case EGM_IN_USE:
+		return VFIO_EGM_CAP_BUSY;
+	case EGM_DIRTY:
+	case EGM_SCRUBBING:
+		return VFIO_EGM_CAP_SCRUBBING;
+	case EGM_CLEAN:
+		break;
+	}
+	return 0;
 }
 
 /*
@@ -124,10 +236,15 @@ static ssize_t egm_vfio_rw(struct vfio_pci_core_device *vdev,
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	size_t done = 0;
 	void *kaddr;
+	int err;
 
 	if (pos >= region->size)
 		return -EINVAL;
 	count = min_t(u64, count, region->size - pos);
+
+	err = egm_vfio_hold(vdev, egm_vfio_exposure(&vdev->region[index]));
+	if (err)
+		return err;
 
 	mutex_lock(&region->state_lock);
 	kaddr = egm_region_kaddr_locked(region);
@@ -156,19 +273,41 @@ static int egm_vfio_mmap(struct vfio_pci_core_device *vdev,
 			 struct vm_area_struct *vma)
 {
 	unsigned long index = vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
+	int err;
 
+	err = egm_vfio_hold(vdev, egm_vfio_exposure(vreg));
+	if (err)
+		return err;
 	return egm_region_mmap(egm_vfio_region(vreg), vma,
 			       index << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT));
 }
 
-/* The device is closed: the region goes back to be scrubbed. */
+/* Forget an exposure: the next open applies the exposer rule afresh. */
+static void egm_vfio_unexpose(struct egm_vfio_exposure *exp)
+{
+	mutex_lock(&egm_registry_lock);
+	list_del(&exp->node);
+	mutex_unlock(&egm_registry_lock);
+
+	if (exp->held)
+		egm_region_release(exp->region);
+	egm_region_put(exp->region);
+	mutex_destroy(&exp->lock);
+	kfree(exp);
+}
+
+/*
+ * The device is closed: the region goes back to be scrubbed once its
+ * mappings are gone, and another device may expose it.
+ */
 static void egm_vfio_release(struct vfio_pci_core_device *vdev,
 			     struct vfio_pci_region *vreg)
 {
-	struct egm_region *region = egm_vfio_region(vreg);
+	struct egm_vfio_exposure *exp = egm_vfio_exposure(vreg);
 
-	pci_dbg(vdev->pdev, "EGM PXM %u: region released\n", region->pxm);
-	egm_region_release(region);
+	pci_dbg(vdev->pdev, "EGM PXM %u: region released%s\n", exp->region->pxm,
+		exp->held ? "" : " (never taken)");
+	egm_vfio_unexpose(exp);
 }
 
 static int egm_vfio_add_capability(struct vfio_pci_core_device *vdev,
@@ -192,6 +331,7 @@ static int egm_vfio_add_capability(struct vfio_pci_core_device *vdev,
 	cap->header.version = 1;
 	cap->pxm = region->pxm;
 	cap->granularity = egm_region_poison_granularity(region);
+	cap->flags = egm_vfio_cap_state(egm_vfio_exposure(vreg));
 	/* Pages poisoned since the count was read are counted, not listed. */
 	cap->nr_listed = egm_region_poison_list(region, cap->retired, room,
 						&total);
@@ -222,8 +362,21 @@ static bool egm_pci_before(struct pci_dev *a, struct pci_dev *b)
 	return a->devfn < b->devfn;
 }
 
-/* The parent that exposes the region: the lowest BDF among VFIO parents. */
-static struct egm_attachment *egm_vfio_exposer(struct egm_region *region)
+/* The exposure of the open vfio device that exposes @region, or NULL. */
+static struct egm_vfio_exposure *egm_vfio_exposure_of(struct egm_region *region)
+{
+	struct egm_vfio_exposure *exp;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	list_for_each_entry(exp, &egm_vfio_exposures, node)
+		if (exp->region == region)
+			return exp;
+	return NULL;
+}
+
+/* The lowest BDF among the region's VFIO parents. */
+static struct egm_attachment *egm_vfio_lowest(struct egm_region *region)
 {
 	struct egm_attachment *att, *lowest = NULL;
 
@@ -272,6 +425,71 @@ int egm_attach_vfio(struct egm_attachment *attachment)
 }
 EXPORT_SYMBOL_NS_GPL(egm_attach_vfio, EGM_CORE_NS);
 
+/*
+ * The exposer rule, for an open of @attachment's device: the parent whose
+ * open device exposes the region keeps it; when there is none, the lowest
+ * BDF exposes it.  If @attachment is the one, record @exp as the region's
+ * exposure and return true.  Else copy the exposer's name into @by, and
+ * set *@held_open when @attachment comes before it but the exposer's
+ * device is open (so the rule kept the region there).
+ */
+static bool egm_vfio_claim(struct egm_attachment *attachment,
+			   struct egm_vfio_exposure *exp, char *by,
+			   size_t by_size, bool *held_open)
+{
+	struct egm_region *region = attachment->region;
+	struct egm_vfio_exposure *cur;
+	struct egm_attachment *exposer;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	cur = egm_vfio_exposure_of(region);
+	exposer = cur ? cur->attachment : egm_vfio_lowest(region);
+	if (exposer != attachment) {
+		/* The name is copied: the exposer may go once the lock is dropped. */
+		strscpy(by, dev_name(exposer->parent), by_size);
+		*held_open = cur &&
+			     egm_pci_before(to_pci_dev(attachment->parent),
+					    to_pci_dev(exposer->parent));
+		return false;
+	}
+	exp->region = region;
+	exp->attachment = attachment;
+	mutex_init(&exp->lock);
+	egm_region_get(region);
+	list_add(&exp->node, &egm_vfio_exposures);
+	return true;
+}
+
+/*
+ * Take the region at open if it is ready, without waiting.  A dirty region
+ * gets its background scrub kicked (egm_region_acquire()); a busy or
+ * revoked one stays so; either way the device opens and its first access
+ * tries again.
+ */
+static void egm_vfio_try_hold(struct vfio_pci_core_device *vdev,
+			      struct egm_vfio_exposure *exp)
+{
+	struct egm_region *region = exp->region;
+	int err;
+
+	mutex_lock(&exp->lock);
+	err = egm_region_acquire(region, true);
+	if (!err)
+		egm_vfio_set_held(exp);
+	mutex_unlock(&exp->lock);
+
+	if (!err || err == -EAGAIN)
+		pci_dbg(vdev->pdev, "EGM PXM %u: exposed as region %u, taken %s\n",
+			region->pxm, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1,
+			err ? "at first access, after its scrub" : "at open");
+	else
+		pci_info(vdev->pdev, "EGM PXM %u: exposed as region %u but not available: %s (%d)\n",
+			 region->pxm, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1,
+			 err == -EBUSY ? "another tenant still holds it" :
+			 err == -ENODEV ? "revoked" : "cannot take it", err);
+}
+
 /**
  * egm_vfio_open_device() - add the region to a vfio device being opened
  * @attachment: the parent's attachment, after egm_attach_vfio()
@@ -279,58 +497,64 @@ EXPORT_SYMBOL_NS_GPL(egm_attach_vfio, EGM_CORE_NS);
  *
  * Call from the variant driver's open_device, between
  * vfio_pci_core_enable() and vfio_pci_core_finish_enable().  If the parent
- * is the region's lowest-BDF VFIO parent, the region is acquired (waiting
- * for a scrub if one is due) and registered as a device-specific region of
- * type %VFIO_REGION_TYPE_PCI_VENDOR_TYPE | %PCI_VENDOR_ID_NVIDIA, subtype
- * %VFIO_REGION_SUBTYPE_NVIDIA_EGM; vfio_pci_core_disable() releases it at
- * close.  Other parents get nothing and 0.
+ * is the one to expose the region (the parent whose open device exposes
+ * it now, else the lowest-BDF VFIO parent), the region is registered as a
+ * device-specific region of type %VFIO_REGION_TYPE_PCI_VENDOR_TYPE |
+ * %PCI_VENDOR_ID_NVIDIA, subtype %VFIO_REGION_SUBTYPE_NVIDIA_EGM;
+ * vfio_pci_core_disable() releases it at close.  Other parents get nothing
+ * and 0.
  *
- * Context: process context; may sleep for a scrub.
- * Return: 0; -EINVAL when egm_attach_vfio() was not called; -EBUSY when the
- * region is still held (mapped after an earlier close, or open through
- * another frontend); -ENODEV when revoked; -EINTR on a fatal signal while
- * waiting for the scrub; -ENOMEM.
+ * Never waits for the region and never fails because of its state: the
+ * device takes the region here when it is clean and free, else at its
+ * first mmap(), read() or write() of it, and the region's capability
+ * reports whether it is available (busy, scrubbing, revoked).
+ *
+ * Context: process context, under the vfio device set's lock; takes
+ * egm_registry_lock, never waits for a scrub.
+ * Return: 0; -EINVAL when egm_attach_vfio() was not called; -ENOMEM.
  */
 int egm_vfio_open_device(struct egm_attachment *attachment,
 			 struct vfio_pci_core_device *vdev)
 {
 	struct egm_region *region = attachment->region;
-	struct egm_attachment *exposer;
+	struct egm_vfio_exposure *exp;
+	bool mine, held_open = false;
+	char by[32];
 	int err;
+
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
+	if (!exp)
+		return -ENOMEM;
 
 	mutex_lock(&egm_registry_lock);
 	if (!attachment->vfio) {
 		mutex_unlock(&egm_registry_lock);
+		kfree(exp);
 		return -EINVAL;
 	}
-	exposer = egm_vfio_exposer(region);
+	mine = egm_vfio_claim(attachment, exp, by, sizeof(by), &held_open);
 	mutex_unlock(&egm_registry_lock);
 
-	if (exposer != attachment) {
-		pci_dbg(vdev->pdev, "EGM PXM %u: exposed by %s, not here\n",
-			region->pxm, dev_name(exposer->parent));
+	if (!mine) {
+		kfree(exp);
+		if (held_open)
+			pci_info(vdev->pdev, "EGM PXM %u: exposed by %s, whose vfio device is open; exposed here at an open after it is closed\n",
+				 region->pxm, by);
+		else
+			pci_dbg(vdev->pdev, "EGM PXM %u: exposed by %s, not here\n",
+				region->pxm, by);
 		return 0;
-	}
-
-	err = egm_region_acquire(region, false);
-	if (err) {
-		pci_err(vdev->pdev, "EGM PXM %u: cannot expose the region: %s (%d)\n",
-			region->pxm,
-			err == -EBUSY ? "still in use by an earlier user" :
-			err == -ENODEV ? "revoked" : "not ready", err);
-		return err;
 	}
 
 	err = vfio_pci_core_register_dev_region(vdev, EGM_VFIO_REGION_TYPE,
 						VFIO_REGION_SUBTYPE_NVIDIA_EGM,
 						&egm_vfio_regops, region->size,
-						EGM_VFIO_REGION_FLAGS, region);
+						EGM_VFIO_REGION_FLAGS, exp);
 	if (err) {
-		egm_region_release(region);
+		egm_vfio_unexpose(exp);
 		return err;
 	}
-	pci_dbg(vdev->pdev, "EGM PXM %u: exposed as region %u\n", region->pxm,
-		VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1);
+	egm_vfio_try_hold(vdev, exp);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(egm_vfio_open_device, EGM_CORE_NS);

@@ -11,9 +11,11 @@
  *
  * and the device joins the region of instance vfio_instance (base[],
  * size[], pxm[] of platform.c).  Otherwise it is plain vfio-pci: the
- * region is added in open_device, and the device's resets zap its
- * mappings through the PCI reset_prepare/reset_done handlers.  Each bound
- * device shows the region's size in its egm_size attribute.
+ * region is added in open_device, which never waits for it (the region is
+ * taken at its first access when it was not ready at open), and the
+ * device's resets zap its mappings through the PCI reset_prepare/reset_done
+ * handlers.  Each bound device shows the region's size in its egm_size
+ * attribute.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -70,6 +72,7 @@ static int egm_parent_vfio_open_device(struct vfio_device *core_vdev)
 	if (ret)
 		return ret;
 
+	/* Fails only for want of memory: the region's state never fails it. */
 	ret = egm_vfio_open_device(p->att, &p->core);
 	if (ret) {
 		vfio_pci_core_disable(&p->core);

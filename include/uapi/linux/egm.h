@@ -80,7 +80,8 @@ struct egm_retired_pages {
 
 /*
  * The VFIO frontend: the region as a device-specific region of a GPU's
- * vfio-pci device (the lowest-BDF parent of the region that selected it).
+ * vfio-pci device: of the GPU that exposes it while that GPU's device is
+ * open, else of the lowest-BDF GPU of the socket that selected it.
  * These definitions are written as the patch to <linux/vfio.h> would add
  * them; they live here until that patch is merged.
  *
@@ -102,13 +103,32 @@ struct egm_retired_pages {
 /* @retired holds only the first @nr_listed of @nr_retired pages. */
 #define VFIO_EGM_CAP_RETIRED_TRUNCATED		(1 << 0)
 
+/*
+ * Availability of the region when the capability was built.  The device
+ * opens whatever the region's state; the device takes the region (one
+ * tenant at a time, zeroed) at its open when the region is ready, else at
+ * its first mmap(), read() or write().  None of these flags: ready.
+ *
+ * BUSY: another tenant holds the region (mappings left from an earlier
+ * open, /dev/egm<pxm> of another GPU); mmap(), read() and write() fail with
+ * EBUSY until it lets go, and the region has been zeroed.
+ * SCRUBBING: being zeroed after an earlier tenant; the first mmap(),
+ * read() or write() waits for it (killable).
+ * REVOKED: the memory is gone (firmware took it back, or the socket's
+ * last GPU went away); every access fails with ENODEV.
+ */
+#define VFIO_EGM_CAP_BUSY			(1 << 1)
+#define VFIO_EGM_CAP_SCRUBBING			(1 << 2)
+#define VFIO_EGM_CAP_REVOKED			(1 << 3)
+
 /* Most entries of @retired one capability carries (512 KiB of offsets). */
 #define VFIO_EGM_CAP_RETIRED_MAX		65536
 
 /**
  * struct vfio_region_info_cap_nvidia_egm - the EGM region's capability
  * @header: id VFIO_REGION_INFO_CAP_NVIDIA_EGM, version 1
- * @flags: VFIO_EGM_CAP_RETIRED_TRUNCATED, or 0
+ * @flags: VFIO_EGM_CAP_RETIRED_TRUNCATED, and at most one of
+ *	VFIO_EGM_CAP_BUSY, VFIO_EGM_CAP_SCRUBBING and VFIO_EGM_CAP_REVOKED
  * @pxm: ACPI proximity domain of the region's memory
  * @granularity: bytes each entry of @retired stands for (the host's page
  *	size); mapping granularity of the region

@@ -21,9 +21,10 @@
  *
  * The frontend is chosen with the egm_frontend module parameter:
  *   vfio     (default) the region is a device-specific region of the vfio
- *            device of the socket's lowest-BDF GPU: its life follows the
- *            GPU's vfio device, with no separate device or uAPI to
- *            manage, as the VFIO maintainer asked in review;
+ *            device of one GPU of the socket (the lowest-BDF one, unless
+ *            another GPU's open device exposes it already): its life
+ *            follows the GPU's vfio device, with no separate device or
+ *            uAPI to manage, as the VFIO maintainer asked in review;
  *   chardev  /dev/egm<pxm>, for VMMs that take guest RAM from a
  *            memory-backend-file;
  *   none     registered (egm_size, poison handling) but not exposed.
@@ -275,7 +276,12 @@ int nvgrace_gpu_egm_probe(struct pci_dev *pdev)
  * @vdev: its core device, between vfio_pci_core_enable() and
  *	vfio_pci_core_finish_enable()
  *
- * Return: 0, or the error of egm_vfio_open_device() (the open fails).
+ * The GPU opens whatever the state of its socket's EGM region: the open
+ * neither waits for a scrub nor fails because another tenant holds the
+ * region or it was revoked.  The region's capability says whether it is
+ * available, and its first access takes it (see lib/egm/vfio.c).
+ *
+ * Return: 0, or -ENOMEM from egm_vfio_open_device() (the open fails).
  */
 int nvgrace_gpu_egm_open_device(struct vfio_pci_core_device *vdev)
 {
