@@ -75,39 +75,40 @@ static enum egm_leaf egm_order_leaf(unsigned int order)
 }
 
 /*
- * A reset is in progress.  Wait for its end, with the mmap lock dropped
- * on a first attempt that may be retried, else holding it (a fault that
- * was already retried once waits with the lock held: returning
- * VM_FAULT_RETRY again from such a fault hung the KUnit reset test under
- * 6.12, see the notes).
+ * A reset is in progress.  Wait for its end, with the mmap lock (or the
+ * VMA lock) dropped whenever the fault may be retried: held, it would
+ * stall every mmap()/munmap() of the process for the rest of the reset,
+ * and every other thread's fault queued behind them (a VMM's vCPUs).  A
+ * fault may return VM_FAULT_RETRY any number of times since 5.7;
+ * FAULT_FLAG_TRIED only says that it did before.  Only a fault that may
+ * not be retried (GUP without a "locked" pointer) waits with the lock held.
  *
- * Return: VM_FAULT_RETRY after waiting with the lock dropped, 0 to try
- * again under the lock still held, VM_FAULT_SIGBUS on a fatal signal.
+ * Return: VM_FAULT_RETRY after waiting with the lock dropped (or at once
+ * with FAULT_FLAG_RETRY_NOWAIT, lock held); 0 to try again under the lock
+ * still held; VM_FAULT_SIGBUS on a fatal signal while waiting so.
  */
 static vm_fault_t egm_fault_wait_reset(struct vm_fault *vmf,
 				       struct egm_region *region)
 {
-	bool drop_lock;
 	int err;
 
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 
-	drop_lock = fault_flag_allow_retry_first(vmf->flags);
-	if (drop_lock) {
+	if (vmf->flags & FAULT_FLAG_ALLOW_RETRY) {
 		/* The VMA may go away once the lock is dropped. */
 		egm_region_get(region);
 		release_fault_lock(vmf);
+		wait_event_killable(region->access_wq,
+				    !READ_ONCE(region->resets) ||
+				    !READ_ONCE(region->alive));
+		egm_region_put(region);
+		return VM_FAULT_RETRY;
 	}
 
 	err = wait_event_killable(region->access_wq,
 				  !READ_ONCE(region->resets) ||
 				  !READ_ONCE(region->alive));
-
-	if (drop_lock) {
-		egm_region_put(region);
-		return VM_FAULT_RETRY;
-	}
 	return err ? VM_FAULT_SIGBUS : 0;
 }
 

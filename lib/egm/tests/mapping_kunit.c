@@ -21,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/moduleparam.h>
+#include <linux/pagemap.h>
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -605,6 +606,166 @@ static void egm_mapping_reset(struct kunit *test)
 	vm_munmap(addr, SZ_16M);
 }
 
+/*
+ * A fault the architecture lets retry, called the way handle_mm_fault()
+ * calls it: under the mmap lock, which it may drop (and then says so with
+ * VM_FAULT_RETRY).
+ */
+struct egm_mt_retrier {
+	struct mm_struct *mm;
+	unsigned long addr;
+	vm_fault_t first, second, third;
+	struct completion first_done;	/* the first attempt returned */
+	struct completion go_on;	/* the test began the second reset */
+	struct completion done;
+};
+
+static vm_fault_t egm_mt_fault_once(struct egm_mt_retrier *r,
+				    unsigned int flags)
+{
+	struct vm_area_struct *vma;
+	vm_fault_t ret;
+
+	mmap_read_lock(r->mm);
+	vma = vma_lookup(r->mm, r->addr);
+	if (!vma) {
+		mmap_read_unlock(r->mm);
+		return VM_FAULT_SIGSEGV;
+	}
+	{
+		struct vm_fault vmf = {
+			.vma = vma,
+			.address = r->addr & PAGE_MASK,
+			.real_address = r->addr,
+			.pgoff = linear_page_index(vma, r->addr),
+			.flags = flags,
+			.gfp_mask = GFP_KERNEL,
+		};
+
+		ret = vma->vm_ops->fault(&vmf);
+	}
+	/* VM_FAULT_RETRY without RETRY_NOWAIT: the handler dropped the lock. */
+	if (!(ret & VM_FAULT_RETRY) || (flags & FAULT_FLAG_RETRY_NOWAIT))
+		mmap_read_unlock(r->mm);
+	return ret;
+}
+
+static int egm_mt_retrier_fn(void *data)
+{
+	struct egm_mt_retrier *r = data;
+	unsigned int flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE;
+
+	kthread_use_mm(r->mm);
+	r->first = egm_mt_fault_once(r, flags);
+	complete(&r->first_done);
+	wait_for_completion(&r->go_on);
+	/* The retry, as arch code makes it, while the next reset is on. */
+	flags |= FAULT_FLAG_TRIED;
+	r->second = egm_mt_fault_once(r, flags);
+	if (r->second & VM_FAULT_RETRY)
+		r->third = egm_mt_fault_once(r, flags);
+	kthread_unuse_mm(r->mm);
+	mmput(r->mm);
+	complete_all(&r->done);
+	return 0;
+}
+
+static void egm_mt_retrier_wait(void *data)
+{
+	struct egm_mt_retrier *r = data;
+
+	complete(&r->go_on);
+	if (wait_for_completion_timeout(&r->done, msecs_to_jiffies(60000)))
+		kfree(r);
+	else
+		pr_err("egm_mapping_reset_retry_unlocked: retrier stuck, leaking it\n");
+}
+
+/* Is the mmap lock free (nobody holds it) at some point within a second? */
+static bool egm_mt_mmap_lock_free(struct mm_struct *mm)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (!rwsem_is_locked(&mm->mmap_lock))
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+/*
+ * A retried fault that meets a second reset waits with the mmap lock
+ * dropped, like the first attempt did: a fault may return VM_FAULT_RETRY
+ * any number of times (FAULT_FLAG_TRIED only says it did before).  Held,
+ * the lock would stall every mmap()/munmap() of the process, and behind
+ * them every other thread's fault, for the whole reset.
+ */
+static void egm_mapping_reset_retry_unlocked(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	struct egm_region *region = mt->mem.region;
+	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
+	struct egm_mt_retrier *r;
+	struct task_struct *task;
+	u64 val = 0xc0ffee;
+	bool free;
+
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr + SZ_4M, &val,
+					   sizeof(val)), 0ul);
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->mm = current->mm;
+	r->addr = addr + SZ_4M;
+	init_completion(&r->first_done);
+	init_completion(&r->go_on);
+	init_completion(&r->done);
+
+	KUNIT_ASSERT_EQ(test, egm_reset_begin(mt->mem.att), 0);
+	mmget(r->mm);
+	task = kthread_run(egm_mt_retrier_fn, r, "egm-kunit-retry");
+	if (IS_ERR(task)) {
+		mmput(r->mm);
+		kfree(r);
+		egm_reset_end(mt->mem.att);
+		KUNIT_FAIL_AND_ABORT(test, "kthread_run: %ld", PTR_ERR(task));
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, egm_mt_retrier_wait,
+							 r), 0);
+
+	/* First attempt: waits with the lock dropped. */
+	KUNIT_EXPECT_TRUE(test, egm_mt_wait_sleeper(region));
+	KUNIT_EXPECT_TRUE(test, egm_mt_mmap_lock_free(current->mm));
+	egm_reset_end(mt->mem.att);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&r->first_done,
+							    msecs_to_jiffies(30000)));
+	KUNIT_EXPECT_EQ(test, r->first, VM_FAULT_RETRY);
+
+	/* A second reset begins before the retry. */
+	KUNIT_ASSERT_EQ(test, egm_reset_begin(mt->mem.att), 0);
+	complete(&r->go_on);
+	KUNIT_EXPECT_TRUE(test, egm_mt_wait_sleeper(region));
+	free = egm_mt_mmap_lock_free(current->mm);
+	KUNIT_EXPECT_TRUE_MSG(test, free,
+			      "a retried fault waits for a reset holding the mmap lock");
+	/* An unrelated munmap of the same mm goes through meanwhile. */
+	if (free)
+		vm_munmap(addr + SZ_8M, SZ_1M);
+	KUNIT_EXPECT_FALSE(test, completion_done(&r->done));
+
+	egm_reset_end(mt->mem.att);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&r->done,
+							    msecs_to_jiffies(30000)));
+	KUNIT_EXPECT_EQ(test, r->second, VM_FAULT_RETRY);
+	KUNIT_EXPECT_EQ(test, r->third, VM_FAULT_NOPAGE);
+	KUNIT_EXPECT_EQ(test, copy_from_user(&val, (void __user *)addr + SZ_4M,
+					     sizeof(val)), 0ul);
+	KUNIT_EXPECT_EQ(test, val, 0xc0ffeeull);
+	vm_munmap(addr, SZ_16M);
+}
+
 static void egm_mapping_bad_requests(struct kunit *test)
 {
 	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
@@ -758,6 +919,7 @@ static struct kunit_case egm_mapping_cases[] = {
 	KUNIT_CASE(egm_mapping_poison_fallback),
 	KUNIT_CASE(egm_mapping_revoke),
 	KUNIT_CASE(egm_mapping_reset),
+	KUNIT_CASE(egm_mapping_reset_retry_unlocked),
 	KUNIT_CASE(egm_mapping_bad_requests),
 	KUNIT_CASE(egm_mapping_split),
 	KUNIT_CASE(egm_mapping_retired_sink),
