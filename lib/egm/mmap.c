@@ -25,8 +25,9 @@
  * after the file that created it is closed; and while VFIO type1 holds that
  * vm_file for an IOMMU mapping of it).  Splitting (munmap or mprotect of a
  * part) is allowed at any page boundary: a huge leaf across the split is
- * zapped by the kernel and faults back in smaller.  fork() shares the
- * mapping, and its vm_file, with the child.  mremap() that moves a
+ * zapped (a PMD leaf by the kernel, a PUD leaf by ->may_split, since
+ * 6.12 does not split those) and faults back in smaller.  fork() shares
+ * the mapping, and its vm_file, with the child.  mremap() that moves a
  * mapping is refused with -EINVAL by the tenant file's ->get_unmapped_area
  * (backing.c), before any page table moves: QEMU never moves guest RAM,
  * and a mapping that stays where get_unmapped_area() put it keeps its huge
@@ -168,6 +169,31 @@ static vm_fault_t egm_vm_fault(struct vm_fault *vmf)
 	return egm_vm_huge_fault(vmf, 0);
 }
 
+/*
+ * A VMA is about to be split at @addr (munmap, mprotect or mremap of a
+ * part).  6.12 splits the huge PMD leaves at a split address
+ * (vma_adjust_trans_huge()) but not PUD leaves: one left across the split
+ * would span both halves, and the next zap of either (the munmap itself)
+ * hits VM_BUG_ON_VMA() in __split_huge_pud_locked().  So remove the PUD
+ * leaf around @addr first; its memory faults back in as PMD leaves.  The
+ * mmap lock is held for writing; write-locking the VMA as well keeps
+ * faults under the per-VMA lock from putting the leaf back before the
+ * split.
+ */
+static int egm_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	unsigned long block = ALIGN_DOWN(addr, PUD_SIZE);
+
+	if (addr != block && block >= vma->vm_start &&
+	    block + PUD_SIZE <= vma->vm_end) {
+		vma_start_write(vma);
+		zap_vma_ptes(vma, block, PUD_SIZE);
+	}
+#endif
+	return 0;
+}
+
 /* A copy of the VMA (split, or fork); the copy holds vm_file already. */
 static void egm_vm_open(struct vm_area_struct *vma)
 {
@@ -192,6 +218,7 @@ static int egm_vm_mremap(struct vm_area_struct *vma)
 static const struct vm_operations_struct egm_vm_ops = {
 	.open = egm_vm_open,
 	.close = egm_vm_close,
+	.may_split = egm_vm_may_split,
 	.mremap = egm_vm_mremap,
 	.fault = egm_vm_fault,
 #ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
