@@ -134,9 +134,12 @@ enum egm_state {
  * @acquirer_holds: the acquirer has not released the region yet
  * @kaddr: write-back kernel mapping of the whole region, made by the first
  *	scrub and kept until the region is freed
- * @state_wq: openers waiting for a scrub to finish
+ * @state_wq: openers waiting for a scrub to finish; revoke waiting for
+ *	@scrub_runs to drop to zero
  * @scrub_work: background scrub, queued when the last user leaves
  * @scrub_cancel: set by revoke; every scrub of the region stops
+ * @scrub_runs: scrubs in progress, background or in an opener's context;
+ *	revoke waits on @state_wq until it is zero
  * @scrub_error: result of the last scrub (0, -EINTR, -ENOMEM, ...)
  * @faults: faults served, by leaf size
  * @chardev: the /dev/egm<pxm> frontend, or NULL; guarded by
@@ -192,6 +195,7 @@ struct egm_region {
 	wait_queue_head_t state_wq;
 	struct work_struct scrub_work;
 	atomic_t scrub_cancel;
+	atomic_t scrub_runs;
 	int scrub_error;
 
 	atomic64_t faults[EGM_LEAF_NR];
@@ -275,6 +279,7 @@ void egm_scrub_exit(void);
 void egm_region_scrub_init(struct egm_region *region);
 void egm_region_scrub_stop(struct egm_region *region);
 int egm_region_scrub(struct egm_region *region, bool killable);
+int egm_region_scrubs_running(struct egm_region *region);
 int egm_region_acquire(struct egm_region *region, bool nonblock);
 void egm_region_release(struct egm_region *region);
 void egm_region_end_tenancy(struct egm_region *region);

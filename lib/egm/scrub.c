@@ -148,12 +148,22 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 		pr_err("PXM %u: cannot map the region to scrub it\n", region->pxm);
 		return -ENXIO;
 	}
+
+	/* Pairs with egm_region_scrub_stop(): one of us sees the other. */
+	atomic_inc(&region->scrub_runs);
+	smp_mb__after_atomic();
+	if (atomic_read(&region->scrub_cancel)) {
+		ret = -EINTR;
+		goto out;
+	}
 	egm_region_sink_scrub(region);
 
 	nr = egm_scrub_nr_workers(region, run.nr_chunks);
 	workers = kcalloc(nr, sizeof(*workers), GFP_KERNEL);
-	if (!workers)
-		return -ENOMEM;
+	if (!workers) {
+		ret = -ENOMEM;
+		goto out;
+	}
 
 	atomic64_set(&run.next_chunk, 0);
 	atomic_set(&run.stop, 0);
@@ -178,8 +188,23 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 	/* A chunk that was taken was zeroed whole: all taken means all done. */
 	if (atomic64_read(&run.next_chunk) < run.nr_chunks)
 		ret = -EINTR;
+out:
+	if (atomic_dec_and_test(&region->scrub_runs))
+		wake_up_all(&region->state_wq);
 	return ret;
 }
+
+/**
+ * egm_region_scrubs_running() - how many scrubs of a region are running
+ * @region: the region
+ *
+ * Return: scrubs in progress, in the background or in openers' contexts.
+ */
+int egm_region_scrubs_running(struct egm_region *region)
+{
+	return atomic_read(&region->scrub_runs);
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_scrubs_running);
 
 /* Finish a scrub: the region becomes CLEAN, or DIRTY again. */
 static void egm_scrub_finish(struct egm_region *region, int ret)
@@ -249,15 +274,22 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_kick_scrub);
  * egm_region_scrub_stop() - stop every scrub of a region for good
  * @region: the region, revoked
  *
- * Context: process context; waits for a running background scrub.  The
- * caller holds a region reference of its own, so dropping the work's
- * reference here is never the last put.
+ * Stops the background scrub and any scrub an opener runs in its own
+ * context, and returns when none of their workers writes to the memory
+ * any more (each stops at the end of its chunk).
+ *
+ * Context: process context; waits for running scrubs.  The caller holds a
+ * region reference of its own, so dropping the work's reference here is
+ * never the last put.
  */
 void egm_region_scrub_stop(struct egm_region *region)
 {
 	atomic_set(&region->scrub_cancel, 1);
+	/* Pairs with egm_scrub_run(): see the run, or have it see the cancel. */
+	smp_mb();
 	if (cancel_work_sync(&region->scrub_work))
 		egm_region_put_async(region);
+	wait_event(region->state_wq, !atomic_read(&region->scrub_runs));
 }
 
 /**
@@ -367,7 +399,7 @@ int egm_region_acquire(struct egm_region *region, bool nonblock)
 			}
 			ret = egm_region_scrub(region, true);
 			if (ret && ret != -EBUSY)
-				return ret;
+				return READ_ONCE(region->alive) ? ret : -ENODEV;
 			break;
 		}
 	}

@@ -7,6 +7,7 @@
  */
 #include <kunit/test.h>
 #include <linux/egm_core.h>
+#include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/delay.h>
 #include <linux/sched/signal.h>
@@ -219,12 +220,85 @@ static void egm_scrub_revoke_stops(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -ENODEV);
 }
 
+struct egm_st_opener {
+	struct egm_region *region;
+	int ret;
+	struct completion done;
+};
+
+/* An opener that finds the region dirty and scrubs it in its own context. */
+static int egm_st_opener_fn(void *data)
+{
+	struct egm_st_opener *o = data;
+
+	o->ret = egm_region_acquire(o->region, false);
+	if (!o->ret)
+		egm_region_release(o->region);
+	egm_region_put(o->region);
+	complete_all(&o->done);
+	return 0;
+}
+
+static void egm_st_opener_wait(void *data)
+{
+	struct egm_st_opener *o = data;
+
+	if (wait_for_completion_timeout(&o->done, msecs_to_jiffies(120000)))
+		kfree(o);
+	else
+		pr_err("egm_scrub_revoke_stops_opener: opener stuck, leaking it\n");
+}
+
+/*
+ * Revoke ("the firmware took the memory back") also stops a scrub that an
+ * opener runs in its own context, and returns only when none of its
+ * workers writes to the memory any more.
+ */
+static void egm_scrub_revoke_stops_opener(struct kunit *test)
+{
+	struct egm_kunit_mem *mem = egm_st_setup(test, 0);
+	struct egm_region *region = mem->region;
+	struct task_struct *task;
+	struct egm_st_opener *o;
+	int running;
+
+	o = kzalloc(sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	/* The opener's own reference, as an open file would hold. */
+	o->region = egm_region_get_by_pxm(EGM_ST_PXM);
+	KUNIT_ASSERT_PTR_EQ(test, o->region, region);
+	init_completion(&o->done);
+	task = kthread_run(egm_st_opener_fn, o, "egm-kunit-opener");
+	if (IS_ERR(task)) {
+		egm_region_put(region);
+		kfree(o);
+		KUNIT_FAIL_AND_ABORT(test, "kthread_run: %ld", PTR_ERR(task));
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, egm_st_opener_wait,
+							 o), 0);
+
+	/* 1 GiB takes seconds under TCG: catch the opener's scrub running. */
+	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_SCRUBBING));
+	KUNIT_ASSERT_FALSE(test, completion_done(&o->done));
+	egm_revoke_region(mem->att);
+	running = egm_region_scrubs_running(region);
+	KUNIT_EXPECT_EQ_MSG(test, running, 0,
+			    "revoke returned while an opener's scrub still ran");
+
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&o->done,
+							    msecs_to_jiffies(60000)));
+	KUNIT_EXPECT_EQ(test, o->ret, -ENODEV);
+	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_DIRTY);
+}
+
 static struct kunit_case egm_scrub_cases[] = {
 	KUNIT_CASE(egm_scrub_zeroes_all_but_poison),
 	KUNIT_CASE(egm_scrub_fatal_signal_pending),
 	KUNIT_CASE(egm_scrub_fatal_signal_midway),
 	KUNIT_CASE(egm_scrub_between_tenants),
 	KUNIT_CASE(egm_scrub_revoke_stops),
+	KUNIT_CASE(egm_scrub_revoke_stops_opener),
 	{}
 };
 
