@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/egm.h>
+#include <kunit/visibility.h>
 
 #include "egm_internal.h"
 
@@ -163,14 +164,24 @@ static long egm_ioctl_get_info(struct egm_region *region,
 	return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 }
 
-static long egm_ioctl_get_retired(struct egm_region *region,
-				  struct egm_retired_pages __user *uarg)
+/* Offsets copied out per batch, from the stack. */
+#define EGM_RETIRED_BATCH	32
+
+/*
+ * EGM_GET_RETIRED_PAGES.  The list is bounded by the room the caller gave,
+ * never by a count read before listing: a report sets its bits before it
+ * counts them.  @count is exactly the number of offsets written, or the
+ * call fails with ENOSPC and @argsz says how much room every entry takes.
+ */
+VISIBLE_IF_KUNIT long egm_ioctl_get_retired(struct egm_region *region,
+					    struct egm_retired_pages __user *uarg)
 {
 	unsigned long minsz = offsetofend(struct egm_retired_pages, granularity);
+	u64 batch[EGM_RETIRED_BATCH];
 	struct egm_retired_pages hdr;
-	u32 room, total, n;
+	unsigned long pos = 0, more;
+	u32 room, written = 0, n;
 	size_t needed;
-	u64 *offsets;
 	long ret = 0;
 
 	if (copy_from_user(&hdr, uarg, minsz))
@@ -179,32 +190,35 @@ static long egm_ioctl_get_retired(struct egm_region *region,
 		return -EINVAL;
 
 	room = (hdr.argsz - minsz) / sizeof(u64);
-	total = atomic_long_read(&region->nr_poisoned);
-	/* Pages poisoned after this point show up in the count. */
-	offsets = kvmalloc_array(max(min(room, total), 1u), sizeof(u64),
-				 GFP_KERNEL);
-	if (!offsets)
-		return -ENOMEM;
-	n = egm_region_poison_list(region, offsets, min(room, total), &total);
-
-	needed = struct_size(&hdr, offsets, total);
-	hdr.count = total;
-	hdr.granularity = egm_region_poison_granularity(region);
-	if (needed > hdr.argsz) {
-		/* Never a silent truncation: say how much room it takes. */
-		hdr.argsz = needed;
-		ret = -ENOSPC;
-		n = 0;
-	} else {
-		hdr.argsz = needed;
+	while (written < room) {
+		n = egm_region_poison_list_from(region, &pos, batch,
+						min_t(u32, room - written,
+						      EGM_RETIRED_BATCH));
+		if (!n)
+			break;
+		if (copy_to_user(uarg->offsets + written, batch, n * sizeof(u64)))
+			return -EFAULT;
+		written += n;
+		cond_resched();
 	}
+	more = egm_region_poison_count_from(region, pos);
 
-	if (copy_to_user(uarg, &hdr, minsz) ||
-	    copy_to_user(uarg->offsets, offsets, n * sizeof(u64)))
+	hdr.granularity = egm_region_poison_granularity(region);
+	if (more) {
+		/* Never a silent truncation: say how much room it takes. */
+		needed = struct_size(&hdr, offsets, written + more);
+		hdr.argsz = min_t(size_t, needed, U32_MAX);
+		hdr.count = min_t(unsigned long, written + more, U32_MAX);
+		ret = -ENOSPC;
+	} else {
+		hdr.argsz = struct_size(&hdr, offsets, written);
+		hdr.count = written;
+	}
+	if (copy_to_user(uarg, &hdr, minsz))
 		ret = -EFAULT;
-	kvfree(offsets);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(egm_ioctl_get_retired);
 
 static long egm_chardev_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)

@@ -263,6 +263,10 @@ unsigned long egm_region_mark_poison(struct egm_region *region, u64 offset,
 				     u64 len);
 int egm_region_poison_list(struct egm_region *region, u64 *offsets,
 			   u32 max, u32 *total);
+u32 egm_region_poison_list_from(struct egm_region *region, unsigned long *pos,
+				u64 *offsets, u32 max);
+unsigned long egm_region_poison_count_from(struct egm_region *region,
+					   unsigned long pos);
 u32 egm_region_poison_granularity(const struct egm_region *region);
 
 /* sink.c: what DMA mappings of retired pages reach */
@@ -293,6 +297,9 @@ int egm_chardev_init(void);
 void egm_chardev_exit(void);
 void egm_chardev_detach(struct egm_attachment *attachment);
 void egm_chardev_destroy(struct egm_region *region);
+struct egm_retired_pages;
+long egm_ioctl_get_retired(struct egm_region *region,
+			   struct egm_retired_pages __user *uarg);
 
 /* debugfs.c */
 void egm_debugfs_init(void);

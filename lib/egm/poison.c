@@ -321,6 +321,52 @@ int egm_region_poison_list(struct egm_region *region, u64 *offsets,
 EXPORT_SYMBOL_IF_KUNIT(egm_region_poison_list);
 
 /**
+ * egm_region_poison_list_from() - list poisoned pages from a cursor on
+ * @region: the region
+ * @pos: in: first page index to look at; out: where to go on from
+ * @offsets: filled with byte offsets from the region start, ascending
+ * @max: room in @offsets
+ *
+ * For callers that copy the list out in batches.  Pages poisoned behind
+ * the cursor while it moves are not listed; the poison bitmap only grows.
+ *
+ * Return: entries written to @offsets.
+ */
+u32 egm_region_poison_list_from(struct egm_region *region, unsigned long *pos,
+				u64 *offsets, u32 max)
+{
+	unsigned long bit = *pos;
+	u32 n = 0;
+
+	while (n < max) {
+		bit = find_next_bit(region->poison, region->nr_pages, bit);
+		if (bit >= region->nr_pages)
+			break;
+		offsets[n++] = (u64)bit << PAGE_SHIFT;
+		bit++;
+	}
+	*pos = bit;
+	return n;
+}
+
+/**
+ * egm_region_poison_count_from() - count poisoned pages from a page on
+ * @region: the region
+ * @pos: first page index to count
+ *
+ * Return: poisoned pages in [@pos, end of region).
+ */
+unsigned long egm_region_poison_count_from(struct egm_region *region,
+					   unsigned long pos)
+{
+	unsigned long n = 0;
+
+	for_each_set_bit_from(pos, region->poison, region->nr_pages)
+		n++;
+	return n;
+}
+
+/**
  * egm_region_poison_granularity() - bytes each poisoned offset stands for
  * @region: the region
  *

@@ -58,9 +58,10 @@ struct egm_info {
  * struct egm_retired_pages - EGM_GET_RETIRED_PAGES
  * @argsz: in: bytes provided, header plus room for @offsets; out: bytes
  *	needed for every entry (the call fails with ENOSPC when that is more
- *	than was provided, and then fills nothing but this header)
+ *	than was provided; then only this header is meaningful)
  * @flags: in: must be 0; out: 0
- * @count: out: number of retired pages
+ * @count: out: number of retired pages, exactly the entries written to
+ *	@offsets when the call succeeds
  * @granularity: out: bytes each offset stands for (the kernel's page size)
  * @offsets: out: byte offsets of the retired pages from the region start,
  *	ascending

@@ -28,6 +28,8 @@
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 
+#include <uapi/linux/egm.h>
+
 #include "egm_kunit.h"
 
 static unsigned long mem_base;
@@ -858,6 +860,54 @@ static void egm_mapping_split_pud(struct kunit *test)
 }
 
 /*
+ * EGM_GET_RETIRED_PAGES never reports more entries than it wrote, even
+ * when the poison bitmap is ahead of the count of poisoned pages (a report
+ * sets its bits before it adds them to the count): count == entries
+ * written, or ENOSPC.
+ */
+static void egm_mapping_retired_list_bound(struct kunit *test)
+{
+	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
+	struct egm_region *region = mt->mem.region;
+	struct egm_retired_pages hdr, __user *uarg;
+	u64 offsets[4];
+	unsigned long buf;
+	u32 minsz = offsetof(struct egm_retired_pages, offsets);
+
+	buf = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(buf));
+	uarg = (void __user *)buf;
+
+	/* A report between setting its bits and counting them. */
+	set_bit(3, region->poison);
+	set_bit(5, region->poison);
+	KUNIT_ASSERT_EQ(test, atomic_long_read(&region->nr_poisoned), 0l);
+
+	memset(offsets, 0xff, sizeof(offsets));
+	hdr = (struct egm_retired_pages){ .argsz = minsz + sizeof(offsets) };
+	KUNIT_ASSERT_EQ(test, copy_to_user(uarg, &hdr, sizeof(hdr)), 0ul);
+	KUNIT_ASSERT_EQ(test, copy_to_user(uarg->offsets, offsets,
+					   sizeof(offsets)), 0ul);
+	KUNIT_EXPECT_EQ(test, egm_ioctl_get_retired(region, uarg), 0l);
+	KUNIT_ASSERT_EQ(test, copy_from_user(&hdr, uarg, sizeof(hdr)), 0ul);
+	KUNIT_ASSERT_EQ(test, copy_from_user(offsets, uarg->offsets,
+					     sizeof(offsets)), 0ul);
+	KUNIT_EXPECT_EQ(test, hdr.count, 2u);
+	KUNIT_EXPECT_EQ(test, offsets[0], 3ull << PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, offsets[1], 5ull << PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, hdr.argsz, minsz + 2 * (u32)sizeof(u64));
+
+	/* Room for one of two: ENOSPC, and the room it takes. */
+	hdr = (struct egm_retired_pages){ .argsz = minsz + sizeof(u64) };
+	KUNIT_ASSERT_EQ(test, copy_to_user(uarg, &hdr, sizeof(hdr)), 0ul);
+	KUNIT_EXPECT_EQ(test, egm_ioctl_get_retired(region, uarg), (long)-ENOSPC);
+	KUNIT_ASSERT_EQ(test, copy_from_user(&hdr, uarg, sizeof(hdr)), 0ul);
+	KUNIT_EXPECT_EQ(test, hdr.argsz, minsz + 2 * (u32)sizeof(u64));
+	vm_munmap(buf, PAGE_SIZE);
+}
+
+/*
  * A remote fault (VFIO type1 resolving the range for DMA) on a retired page
  * maps the region's sink in its place; the CPU's own fault on another
  * retired page still fails; the scrub between tenants reports and wipes
@@ -958,6 +1008,7 @@ static struct kunit_case egm_mapping_cases[] = {
 	KUNIT_CASE(egm_mapping_bad_requests),
 	KUNIT_CASE(egm_mapping_split),
 	KUNIT_CASE(egm_mapping_split_pud),
+	KUNIT_CASE(egm_mapping_retired_list_bound),
 	KUNIT_CASE(egm_mapping_retired_sink),
 	KUNIT_CASE(egm_mapping_tenancy_outlives_mappings),
 	{}
