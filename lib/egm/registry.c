@@ -312,10 +312,23 @@ static struct egm_region *egm_region_create(struct device *parent,
 
 	region->res = request_mem_region(desc->base, desc->size, region->name);
 	if (!region->res) {
-		dev_err(parent,
-			"EGM PXM %u: [%pa-%pa] is busy (claimed by another driver or a revoked region still mapped)\n",
-			desc->pxm, &desc->base, &last);
-		err = -EBUSY;
+		/*
+		 * request_mem_region() says NULL for a conflict and for a
+		 * failed allocation alike: only a busy resource in the range
+		 * is a conflict.
+		 */
+		if (region_intersects(desc->base, desc->size,
+				      IORESOURCE_MEM | IORESOURCE_BUSY,
+				      IORES_DESC_NONE) == REGION_DISJOINT) {
+			dev_err(parent, "EGM PXM %u: out of memory claiming [%pa-%pa]\n",
+				desc->pxm, &desc->base, &last);
+			err = -ENOMEM;
+		} else {
+			dev_err(parent,
+				"EGM PXM %u: [%pa-%pa] is busy (claimed by another driver or a revoked region still mapped)\n",
+				desc->pxm, &desc->base, &last);
+			err = -EBUSY;
+		}
 		goto err_free;
 	}
 
