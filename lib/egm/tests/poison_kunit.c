@@ -12,6 +12,7 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/egm_core.h>
+#include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/sizes.h>
@@ -338,6 +339,100 @@ static void egm_poison_mark_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_pt_poisoned(ctx), 3);
 }
 
+/* A count that overflows when multiplied by the entry size is cut too. */
+static void egm_poison_table_count_overflow(struct kunit *test)
+{
+	struct egm_poison_test *ctx = test->priv;
+	size_t size;
+	void *t = egm_pt_table(test, U64_MAX, 3, &size);
+
+	egm_pt_set(t, 0, ctx->region->base);
+	egm_pt_set(t, 1, ctx->region->base + SZ_1M);
+	egm_pt_set(t, 2, ctx->region->base + SZ_2M);
+	KUNIT_EXPECT_EQ(test, egm_poison_parse_table(ctx->region, ctx->parent,
+						     t, size), 3);
+	KUNIT_EXPECT_EQ(test, egm_pt_poisoned(ctx), 3 * (long)EGM_PT_BLOCK_PAGES);
+}
+
+/*
+ * A region whose base and end are not 64 KiB aligned: the retired blocks
+ * of its first and last entries reach outside it, and only the region's
+ * own pages are marked.
+ */
+static void egm_poison_table_block_across_edges(struct kunit *test)
+{
+	struct egm_poison_test *ctx = test->priv;
+	struct egm_region_desc desc = {
+		.base = ctx->window.start + SZ_128M + PAGE_SIZE,
+		.size = SZ_1M,
+		.pxm = EGM_PT_PXM + 1,
+	};
+	u64 end = desc.base + desc.size;
+	long head = (ALIGN(desc.base + 1, EGM_FW_RETIRE_SIZE) - desc.base) >>
+		    PAGE_SHIFT;
+	long tail = (end - ALIGN_DOWN(end - 1, EGM_FW_RETIRE_SIZE)) >> PAGE_SHIFT;
+	struct egm_attachment *att;
+	struct egm_region *region;
+	struct device *parent;
+	size_t size;
+	void *t = egm_pt_table(test, 2, 2, &size);
+
+	parent = kunit_device_register(test, "egm-poison-gpu1");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, parent);
+	att = egm_register_region(parent, &desc);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, att);
+	region = egm_attachment_region(att);
+
+	egm_pt_set(t, 0, desc.base);
+	egm_pt_set(t, 1, end - 1);
+	KUNIT_EXPECT_EQ(test, egm_poison_parse_table(region, parent, t, size), 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&region->nr_poisoned), head + tail);
+	KUNIT_EXPECT_EQ(test, find_first_bit(region->poison, region->nr_pages),
+			0ul);
+	KUNIT_EXPECT_EQ(test, find_next_bit(region->poison, region->nr_pages, head),
+			region->nr_pages - tail);
+	egm_unregister_region(att);
+}
+
+/*
+ * A table given by address only (nvgrace-gpu's _DSD gives no size) is
+ * mapped for the count it claims, but never for more than
+ * EGM_FW_RETIRED_MAX entries: a count of U64_MAX maps, and reads, the
+ * header and EGM_FW_RETIRED_MAX entries.
+ */
+static void egm_poison_load_table_unsized(struct kunit *test)
+{
+	struct egm_poison_test *ctx = test->priv;
+	struct egm_region_desc desc = {
+		.base = ctx->window.start + SZ_128M + SZ_64M,
+		.size = SZ_8M,
+		.pxm = EGM_PT_PXM + 2,
+	};
+	struct egm_attachment *att;
+	struct egm_region *region;
+	struct device *parent;
+	size_t size;
+	void *t;
+	int i;
+
+	if (IS_ENABLED(CONFIG_UML))
+		kunit_skip(test, "UML has no memremap() of kernel memory");
+	t = egm_pt_table(test, U64_MAX, EGM_FW_RETIRED_MAX, &size);
+	for (i = 0; i < EGM_FW_RETIRED_MAX; i++)
+		egm_pt_set(t, i, desc.base + SZ_4M);
+	desc.retired_table_pa = virt_to_phys(t);
+
+	parent = kunit_device_register(test, "egm-poison-gpu2");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, parent);
+	att = egm_register_region(parent, &desc);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, att);
+	region = egm_attachment_region(att);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&region->nr_poisoned),
+			(long)EGM_PT_BLOCK_PAGES);
+	KUNIT_EXPECT_TRUE(test, test_bit(SZ_4M / PAGE_SIZE, region->poison));
+	egm_unregister_region(att);
+}
+
 static struct kunit_case egm_poison_cases[] = {
 	KUNIT_CASE(egm_poison_bitmap_size),
 	KUNIT_CASE(egm_poison_table_empty),
@@ -351,6 +446,9 @@ static struct kunit_case egm_poison_cases[] = {
 	KUNIT_CASE(egm_poison_report_runtime),
 	KUNIT_CASE(egm_poison_list),
 	KUNIT_CASE(egm_poison_mark_ranges),
+	KUNIT_CASE(egm_poison_table_count_overflow),
+	KUNIT_CASE(egm_poison_table_block_across_edges),
+	KUNIT_CASE(egm_poison_load_table_unsized),
 	{}
 };
 
