@@ -90,7 +90,16 @@ egm_initramfs_pack "$root" "$ird/initramfs.cpio.gz"
 
 # ---- the run ---------------------------------------------------------------
 
-egm_qemu_host "$bzimage" "$ird/initramfs.cpio.gz" "${memmap% }"
+# The fuzz test's seed, time or operation count (egm_e2e.c, fuzz_uapi),
+# when set here: the kernel hands unknown NAME=VALUE words of its command
+# line to /init as environment variables.
+fuzz_env=
+for v in EGM_FUZZ_SEED EGM_FUZZ_SECONDS EGM_FUZZ_OPS; do
+	if [ -n "${!v:-}" ]; then
+		fuzz_env+=" $v=${!v}"
+	fi
+done
+egm_qemu_host "$bzimage" "$ird/initramfs.cpio.gz" "${memmap% }$fuzz_env"
 egm_qemu_run qemu-test "$qemu_timeout"
 
 # ---- the verdict -----------------------------------------------------------

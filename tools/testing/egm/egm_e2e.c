@@ -31,14 +31,17 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1304,6 +1307,1093 @@ out:
 }
 
 /*
+ * ---- Bad input, catalogued (Documentation/userspace-api/egm-bad-input.rst) ----
+ */
+
+/* The sample parent's parameters in /init; must match it. */
+#define EGM_PARENT_KO		"/lib/modules/egm_parent.ko"
+#define EGM_PARENT_PARAMS	"base=0x60000000,0x140000000,0x140000000 " \
+				"size=0x10000000,0x40000000,0x40000000 " \
+				"pxm=0,1,1 retired=0x60110000"
+
+/* A call that must fail with @want: 0, or fail() naming @what. */
+static int expect_errno(long rc, int want, const char *what)
+{
+	int e = errno;
+
+	if (rc != -1)
+		return fail("%s: returned %ld, want %s", what, rc, errstr(want));
+	if (e != want)
+		return fail("%s: %s, want %s", what, errstr(e), errstr(want));
+	return 0;
+}
+
+/* An mmap() that must fail with @want; a mapping made anyway is undone. */
+static int expect_map_errno(void *p, size_t len, int want, const char *what)
+{
+	int e = errno;
+
+	if (p != MAP_FAILED) {
+		munmap(p, len);
+		return fail("%s: mapped at %p, want %s", what, p, errstr(want));
+	}
+	errno = e;
+	return expect_errno(-1, want, what);
+}
+
+/* Open a region with @mode (O_RDONLY, O_WRONLY), waiting out a scrub. */
+static int egm_open_mode(const char *dev, int mode)
+{
+	long long end = now_ms() + OPEN_TIMEOUT_MS;
+	int fd;
+
+	for (;;) {
+		fd = open(dev, mode | O_NONBLOCK);
+		if (fd >= 0)
+			break;
+		if (errno != EAGAIN || now_ms() >= end)
+			return -errno;
+		sleep_ms(50);
+	}
+	track_fd(fd);
+	return fd;
+}
+
+/* Put @text in the kernel log, to find what the kernel said after it. */
+static void klog_mark(const char *text)
+{
+	int fd = open("/dev/kmsg", O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	/* A marker that did not make it is reported by klog_since(). */
+	n = write(fd, text, strlen(text));
+	(void)n;
+	close(fd);
+}
+
+/* Whether a line of @log holds both @a and @b. */
+static bool klog_has(const char *log, const char *a, const char *b)
+{
+	const char *line = log;
+
+	while (*line) {
+		const char *eol = strchrnul(line, '\n');
+		const char *pa = memmem(line, eol - line, a, strlen(a));
+
+		if (pa && memmem(line, eol - line, b, strlen(b)))
+			return true;
+		line = *eol ? eol + 1 : eol;
+	}
+	return false;
+}
+
+/*
+ * The kernel log after the last line holding @mark (malloc'ed), or NULL
+ * after fail().
+ */
+static char *klog_since(const char *mark)
+{
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *buf, *from, *at;
+	int n;
+
+	if (size <= 0)
+		size = 1 << 20;
+	buf = malloc(size + 1);
+	if (!buf) {
+		fail("out of memory");
+		return NULL;
+	}
+	n = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
+	if (n < 0) {
+		fail("klogctl(READ_ALL): %s", errstr(errno));
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	from = buf;
+	while ((at = strstr(from, mark)))
+		from = at + strlen(mark);
+	if (from == buf) {
+		fail("marker \"%s\" is not in the kernel log", mark);
+		free(buf);
+		return NULL;
+	}
+	memmove(buf, from, strlen(from) + 1);
+	return buf;
+}
+
+/* argsz, flags and pointers of the two ioctls, beyond ioctl_bad_input. */
+static int test_ioctl_bad_argsz_and_pointers(void)
+{
+	static const uint32_t short_info[] = { 0, 8, sizeof(struct egm_info) - 1 };
+	static const uint32_t short_rp[] = { 0, 8, sizeof(struct egm_retired_pages) - 1 };
+	const uint32_t minsz = sizeof(struct egm_retired_pages);
+	struct egm_retired_pages *rp = NULL, *edge;
+	struct egm_info info, *ro = MAP_FAILED;
+	unsigned char *big = NULL;
+	char *guard = MAP_FAILED;
+	char what[96];
+	uint32_t need, nr;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	if (get_info(fd, &info))
+		goto fail;
+	nr = info.nr_retired;
+	CHECK(nr > 0, "%s has no retired page: the firmware table was not applied",
+	      EGM0_DEV);
+	need = minsz + 8 * nr;
+
+	/* EGM_GET_INFO: argsz shorter than the structure. */
+	for (unsigned int i = 0; i < ARRAY_SIZE(short_info); i++) {
+		memset(&info, 0, sizeof(info));
+		info.argsz = short_info[i];
+		snprintf(what, sizeof(what), "EGM_GET_INFO(argsz %u)", short_info[i]);
+		if (expect_errno(ioctl(fd, EGM_GET_INFO, &info), EINVAL, what))
+			goto fail;
+	}
+	/* Longer: accepted; argsz says what was filled, nothing after it. */
+	big = malloc(4096);
+	CHECK(big, "out of memory");
+	memset(big, 0xaa, 4096);
+	memset(&info, 0, sizeof(info));
+	info.argsz = 4096;
+	memcpy(big, &info, offsetof(struct egm_info, size));
+	CHECK(!ioctl(fd, EGM_GET_INFO, big), "EGM_GET_INFO(argsz 4096): %s",
+	      errstr(errno));
+	memcpy(&info, big, sizeof(info));
+	CHECK(info.argsz == sizeof(info) && info.size == EGM0_SIZE,
+	      "EGM_GET_INFO(argsz 4096): argsz %u size %#llx, want %zu %#llx",
+	      info.argsz, (unsigned long long)info.size, sizeof(info), EGM0_SIZE);
+	for (unsigned int i = sizeof(info); i < 4096; i++)
+		CHECK(big[i] == 0xaa, "EGM_GET_INFO(argsz 4096) wrote byte %u", i);
+	/* NULL and kernel pointers. */
+	if (expect_errno(ioctl(fd, EGM_GET_INFO, NULL), EFAULT,
+			 "EGM_GET_INFO(NULL)") ||
+	    expect_errno(ioctl(fd, EGM_GET_INFO, (void *)0xffff888000000000ULL),
+			 EFAULT, "EGM_GET_INFO(kernel pointer)"))
+		goto fail;
+	/* Read-only memory: the request is read, the answer cannot be written. */
+	ro = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(ro != MAP_FAILED, "mmap: %s", errstr(errno));
+	ro->argsz = sizeof(*ro);
+	CHECK(!mprotect(ro, page_size, PROT_READ), "mprotect: %s", errstr(errno));
+	if (expect_errno(ioctl(fd, EGM_GET_INFO, ro), EFAULT,
+			 "EGM_GET_INFO(read-only buffer)"))
+		goto fail;
+
+	/* EGM_GET_RETIRED_PAGES: argsz shorter than the header. */
+	rp = calloc(1, need + 16);
+	CHECK(rp, "out of memory");
+	for (unsigned int i = 0; i < ARRAY_SIZE(short_rp); i++) {
+		memset(rp, 0, need + 16);
+		rp->argsz = short_rp[i];
+		snprintf(what, sizeof(what), "EGM_GET_RETIRED_PAGES(argsz %u)",
+			 short_rp[i]);
+		if (expect_errno(ioctl(fd, EGM_GET_RETIRED_PAGES, rp), EINVAL, what))
+			goto fail;
+	}
+	if (expect_errno(ioctl(fd, EGM_GET_RETIRED_PAGES, NULL), EFAULT,
+			 "EGM_GET_RETIRED_PAGES(NULL)") ||
+	    expect_errno(ioctl(fd, EGM_GET_RETIRED_PAGES, ro), EFAULT,
+			 "EGM_GET_RETIRED_PAGES(read-only buffer)"))
+		goto fail;
+	/* The header ends a page; the entries it claims room for do not exist. */
+	guard = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(guard != MAP_FAILED, "mmap: %s", errstr(errno));
+	CHECK(!mprotect(guard + page_size, page_size, PROT_NONE), "mprotect: %s",
+	      errstr(errno));
+	edge = (struct egm_retired_pages *)(guard + page_size - minsz);
+	edge->argsz = need;
+	edge->flags = 0;
+	if (expect_errno(ioctl(fd, EGM_GET_RETIRED_PAGES, edge), EFAULT,
+			 "EGM_GET_RETIRED_PAGES(entries in an inaccessible page)"))
+		goto fail;
+	/* argsz not a whole number of entries: the partial one does not count. */
+	memset(rp, 0, need + 16);
+	rp->argsz = need + 7;
+	CHECK(!ioctl(fd, EGM_GET_RETIRED_PAGES, rp),
+	      "EGM_GET_RETIRED_PAGES(argsz %u): %s", need + 7, errstr(errno));
+	CHECK(rp->argsz == need && rp->count == nr,
+	      "argsz %u: argsz %u count %u, want %u %u", need + 7, rp->argsz,
+	      rp->count, need, nr);
+	memset(rp, 0, need + 16);
+	rp->argsz = need - 1;
+	if (expect_errno(ioctl(fd, EGM_GET_RETIRED_PAGES, rp), ENOSPC,
+			 "EGM_GET_RETIRED_PAGES(argsz one byte short)"))
+		goto fail;
+	CHECK(rp->argsz == need, "ENOSPC argsz %u, want %u", rp->argsz, need);
+
+	/* EGM's numbers with direction or size bits are other commands. */
+	if (expect_errno(ioctl(fd, _IOWR(EGM_TYPE, EGM_BASE + 0, struct egm_info),
+			       &info), ENOTTY, "_IOWR(0xE6, 0, struct egm_info)") ||
+	    expect_errno(ioctl(fd, _IOR(EGM_TYPE, EGM_BASE + 1,
+					struct egm_retired_pages), rp),
+			 ENOTTY, "_IOR(0xE6, 1, struct egm_retired_pages)") ||
+	    expect_errno(ioctl(fd, _IO(EGM_TYPE + 1, EGM_BASE + 0), &info),
+			 ENOTTY, "_IO(0xE7, 0)"))
+		goto fail;
+out:
+	if (ro != MAP_FAILED)
+		munmap(ro, page_size);
+	if (guard != MAP_FAILED)
+		munmap(guard, 2 * page_size);
+	free(big);
+	free(rp);
+	close_fd(&fd);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/* lseek(), read(), write(), and the open mode against mmap()'s prot. */
+static int test_file_ops_bad_input(void)
+{
+	const uint64_t pg = page_size;
+	char buf[16] = { 0 };
+	void *p = MAP_FAILED;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	CHECK(lseek(fd, EGM0_SIZE, SEEK_SET) == (off_t)EGM0_SIZE,
+	      "lseek to the end: %s", errstr(errno));
+	if (expect_errno(lseek(fd, EGM0_SIZE + 1, SEEK_SET), EINVAL,
+			 "lseek past the end") ||
+	    expect_errno(lseek(fd, -1, SEEK_SET), EINVAL, "lseek to -1") ||
+	    expect_errno(lseek(fd, 1, SEEK_END), EINVAL, "lseek SEEK_END + 1") ||
+	    expect_errno(lseek(fd, 0, 42), EINVAL, "lseek whence 42") ||
+	    expect_errno(read(fd, buf, 8), EINVAL, "read()") ||
+	    expect_errno(write(fd, buf, 8), EINVAL, "write()"))
+		goto fail;
+	close_fd(&fd);
+
+	/* Read-only open: no shared writable mapping, now or by mprotect(). */
+	fd = egm_open_mode(EGM0_DEV, O_RDONLY);
+	CHECK(fd >= 0, "open %s O_RDONLY: %s", EGM0_DEV, errstr(fd));
+	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (expect_map_errno(p, pg, EACCES, "O_RDONLY, mmap PROT_WRITE"))
+		goto fail;
+	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED, "O_RDONLY, mmap PROT_READ: %s", errstr(errno));
+	CHECK(*word(p, 0) == 0, "first word of a scrubbed region is not zero");
+	if (expect_errno(mprotect(p, pg, PROT_READ | PROT_WRITE), EACCES,
+			 "O_RDONLY, mprotect PROT_WRITE"))
+		goto fail;
+	munmap(p, pg);
+	p = MAP_FAILED;
+	close_fd(&fd);
+
+	/* Write-only open: mmap() needs read access. */
+	fd = egm_open_mode(EGM0_DEV, O_WRONLY);
+	CHECK(fd >= 0, "open %s O_WRONLY: %s", EGM0_DEV, errstr(fd));
+	p = mmap(NULL, pg, PROT_WRITE, MAP_SHARED, fd, 0);
+	if (expect_map_errno(p, pg, EACCES, "O_WRONLY, mmap PROT_WRITE"))
+		goto fail;
+	p = MAP_FAILED;
+out:
+	if (p != MAP_FAILED)
+		munmap(p, pg);
+	close_fd(&fd);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/* mmap() flags and lengths that test_mmap_bad_requests does not try. */
+static int test_mmap_bad_flags(void)
+{
+	const uint64_t pg = page_size;
+	char *p = MAP_FAILED, *q;
+	int fd, ret = 0;
+
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	/* An offset that wraps around with the length. */
+	q = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, -(off_t)pg);
+	if (expect_map_errno(q, pg, EOVERFLOW, "mmap offset -4096"))
+		goto fail;
+	q = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		 MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+	if (expect_map_errno(q, pg, EOPNOTSUPP, "mmap MAP_SYNC"))
+		goto fail;
+	q = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_HUGETLB, fd, 0);
+	if (expect_map_errno(q, 2 << 20, EINVAL, "mmap MAP_HUGETLB"))
+		goto fail;
+	q = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_GROWSDOWN,
+		 fd, pg);
+	if (expect_map_errno(q, pg, EINVAL, "mmap MAP_GROWSDOWN"))
+		goto fail;
+	/* A mapping never grows in place (VM_DONTEXPAND). */
+	p = map_fd(fd, 0, pg, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap one page: %s", errstr(errno));
+	*word(p, 0) = tag(0, 60);
+	q = mremap(p, pg, 2 * pg, 0);
+	CHECK(q == MAP_FAILED, "mremap to grow in place succeeded");
+	CHECK(errno == EFAULT, "mremap to grow in place: %s, want EFAULT",
+	      errstr(errno));
+	CHECK(*word(p, 0) == tag(0, 60), "the mapping changed after a refused mremap");
+out:
+	unmap(p, pg);
+	close_fd(&fd);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static bool badw_reset_begun;
+
+static void badw_cleanup(void)
+{
+	if (badw_reset_begun)
+		parent_debugfs(EGM1_PARENT_A, "reset", "0");
+	badw_reset_begun = false;
+}
+
+/* Writes to sysfs attributes and to the sample parent's debugfs files. */
+static int test_sysfs_debugfs_bad_writes(void)
+{
+	static const char *const attrs[] = { "size", "pxm", "numa_node" };
+	static const struct {
+		const char *file, *text;
+		int err;
+	} bad[] = {
+		{ "reset", "maybe", -EINVAL },
+		{ "reset", "2", -EINVAL },
+		{ "poison", "xyz", -EINVAL },
+		{ "poison", "-1", -EINVAL },
+		{ "poison", "0x1000", -ERANGE },
+		{ "poison", "0x180000000", -ERANGE },
+		{ "revoke", "x", -EINVAL },
+	};
+	const char *mark = "egm-e2e: sysfs_debugfs_bad_writes begins";
+	char path[256], buf[16], *log = NULL;
+	long long v;
+	int err, ret = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(attrs); i++) {
+		snprintf(path, sizeof(path), SYSFS_CLASS "/" EGM1_NAME "/%s", attrs[i]);
+		err = write_text(path, "0");
+		CHECK(err == -EACCES, "write to %s: %s, want EACCES", path,
+		      err ? errstr(err) : "success");
+	}
+	if (sysfs_num(EGM1_NAME, "size", &v))
+		goto fail;
+	CHECK((uint64_t)v == EGM1_SIZE, "size %lld after a refused write", v);
+
+	klog_mark(mark);
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		err = parent_debugfs(EGM1_PARENT_A, bad[i].file, bad[i].text);
+		CHECK(err == bad[i].err, "write \"%s\" to %s/%s: %s, want %s",
+		      bad[i].text, EGM1_PARENT_A, bad[i].file,
+		      err ? errstr(err) : "success", errstr(bad[i].err));
+	}
+	err = parent_debugfs(EGM1_PARENT_A, "revoke", "0");
+	CHECK(!err, "write 0 to revoke: %s", errstr(err));
+	/* A reset begun twice; ended twice. */
+	err = parent_debugfs(EGM1_PARENT_A, "reset", "1");
+	CHECK(!err, "write 1 to reset: %s", errstr(err));
+	badw_reset_begun = true;
+	err = parent_debugfs(EGM1_PARENT_A, "reset", "1");
+	CHECK(err == -EINVAL, "write 1 to reset again: %s, want EINVAL",
+	      err ? errstr(err) : "success");
+	err = parent_debugfs(EGM1_PARENT_A, "reset", "0");
+	CHECK(!err, "write 0 to reset: %s", errstr(err));
+	badw_reset_begun = false;
+	err = parent_debugfs(EGM1_PARENT_A, "reset", "0");
+	CHECK(!err, "write 0 to reset without a reset: %s, want success (logged)",
+	      errstr(err));
+	/* debugfs's bool files take what they cannot parse, and ignore it. */
+	err = write_text(DEBUGFS_EGM "/retired_sink", "x");
+	CHECK(!err, "write x to retired_sink: %s, want success (ignored)",
+	      errstr(err));
+	err = read_text(DEBUGFS_EGM "/retired_sink", buf, sizeof(buf));
+	CHECK(err > 0 && buf[0] == 'Y', "retired_sink \"%s\" after a refused write",
+	      err > 0 ? buf : "");
+
+	log = klog_since(mark);
+	if (!log)
+		goto fail;
+	CHECK(klog_has(log, EGM1_PARENT_A, "EGM PXM 1: reset begun twice"),
+	      "no \"reset begun twice\" in the kernel log");
+	CHECK(klog_has(log, EGM1_PARENT_A, "EGM PXM 1: reset ended without a begin"),
+	      "no \"reset ended without a begin\" in the kernel log");
+	CHECK(!strstr(log, "region revoked"), "writing 0 to revoke revoked");
+out:
+	badw_cleanup();
+	free(log);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static int load_module(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int unload_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+static void params_cleanup(void)
+{
+	if (!exists("/sys/module/egm_parent"))
+		load_module(EGM_PARENT_KO, EGM_PARENT_PARAMS);
+}
+
+/*
+ * The sample parent's module parameters: unloads egm_parent, loads it with
+ * bad parameters, and loads it back as /init did (plus a retired page
+ * that is in no region, which is dropped).
+ */
+static int test_parent_module_params(void)
+{
+	static const struct {
+		const char *params, *msg;
+	} bad[] = {
+		{ "", "give base=, size= and pxm= with one value per instance (got 0, 0, 0)" },
+		{ "base=0x60000000 size=0x10000000",
+		  "give base=, size= and pxm= with one value per instance (got 1, 1, 0)" },
+		{ "base=1,2,3,4,5,6,7,8,9 size=1 pxm=0", "base: can only take 8 arguments" },
+		{ "base=0x60000000 size=0x10000000 pxm=abc",
+		  "`abc' invalid for parameter `pxm'" },
+	};
+	const char *mark = "egm-e2e: parent_module_params begins";
+	struct egm_info info;
+	char *log = NULL;
+	int fd = -1, err, ret = 0;
+
+	err = unload_module("egm_parent");
+	CHECK(!err, "rmmod egm_parent: %s", errstr(err));
+	klog_mark(mark);
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		err = load_module(EGM_PARENT_KO, bad[i].params);
+		if (!err)
+			unload_module("egm_parent");
+		CHECK(err == -EINVAL, "insmod egm_parent.ko %s: %s, want EINVAL",
+		      bad[i].params, err ? errstr(err) : "success");
+	}
+	/* A description egm-core refuses: loaded, the instance is not bound. */
+	err = load_module(EGM_PARENT_KO, "base=0x60000800 size=0x10000000 pxm=0");
+	CHECK(!err, "insmod egm_parent.ko with an unaligned base: %s, want success",
+	      errstr(err));
+	CHECK(!exists(EGM0_DEV), "%s exists with an unaligned base", EGM0_DEV);
+	err = unload_module("egm_parent");
+	CHECK(!err, "rmmod egm_parent: %s", errstr(err));
+
+	log = klog_since(mark);
+	if (!log)
+		goto fail;
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++)
+		CHECK(strstr(log, bad[i].msg), "no \"%s\" in the kernel log",
+		      bad[i].msg);
+	CHECK(klog_has(log, "egm_parent.0", "not aligned to"),
+	      "no \"not aligned\" message for the unaligned base");
+	CHECK(strstr(log, "instance 0 did not bind"),
+	      "no \"instance 0 did not bind\" in the kernel log");
+
+	err = load_module(EGM_PARENT_KO, EGM_PARENT_PARAMS ",0x1000");
+	CHECK(!err, "insmod egm_parent.ko %s,0x1000: %s", EGM_PARENT_PARAMS,
+	      errstr(err));
+	CHECK(wait_path(EGM0_DEV, true, DEVNODE_TIMEOUT_MS) &&
+	      wait_path(EGM1_DEV, true, DEVNODE_TIMEOUT_MS),
+	      "%s or %s not back after reloading egm_parent", EGM0_DEV, EGM1_DEV);
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	if (get_info(fd, &info))
+		goto fail;
+	CHECK(info.nr_retired == fw_block_pages(),
+	      "%u retired pages with retired=...,0x1000, want %u", info.nr_retired,
+	      fw_block_pages());
+out:
+	close_fd(&fd);
+	free(log);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
+ * ---- A seeded fuzz of the uAPI ----
+ *
+ * Random ioctls (EGM's type and any other, random argsz, flags and
+ * pointers: NULL, kernel, inaccessible, read-only, across a page edge) and
+ * random mmap()s of /dev/egm0 and /dev/egm1 (offsets, lengths, prot,
+ * flags), with munmap() of parts, mprotect(), shrinking mremap(), madvise()
+ * and touches of what got mapped, for EGM_FUZZ_SECONDS (default 40) or
+ * EGM_FUZZ_OPS operations.  EGM_FUZZ_SEED (default 1234) makes a run
+ * reproducible: qemu-test.sh passes them from its environment through the
+ * kernel command line.  No mremap() that moves a mapping: moving a PUD
+ * leaf is a known 6.12 problem (issue 14) with a test of its own.  Then
+ * the regions must still work (open, map, zeroed, written and read back)
+ * and the kernel must not have reported anything.
+ */
+
+/* What the kernel must not have said: the suite scripts' EGM_KERNEL_REPORTS. */
+static const char *klog_report(const char *log)
+{
+	static const char *const reports[] = {
+		"WARNING:", "BUG:", "Oops", "Call Trace:", "KASAN", "UBSAN",
+		"kmemleak", "possible circular locking",
+		"possible recursive locking", "inconsistent lock state",
+		"lock held when returning",
+		"sleeping function called from invalid context", "RCU stall",
+		"Kernel panic", ": bad pgd", ": bad p4d", ": bad pud",
+		": bad pmd", ": bad pte",
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(reports); i++)
+		if (strstr(log, reports[i]))
+			return reports[i];
+	return NULL;
+}
+
+#define FUZZ_SEED	1234
+#define FUZZ_SECONDS	40
+#define FUZZ_MAPS	8
+#define FUZZ_ERRNOS	134
+
+struct fuzz_map {
+	char *addr;
+	uint64_t len, off;	/* bytes; offset in the region */
+	int region, prot;
+};
+
+struct fuzz {
+	uint64_t state;
+	int fd[2];
+	uint64_t size[2];
+	__u64 *retired[2];	/* each region's retired offsets */
+	uint32_t nretired[2];
+	char *buf, *ro, *noaccess;	/* 2 pages, then a PROT_NONE one; 1; 1 */
+	struct fuzz_map map[FUZZ_MAPS];
+	unsigned long ioctls, mmaps, others, touches;
+	unsigned long ioctl_err[FUZZ_ERRNOS], mmap_err[FUZZ_ERRNOS];
+	unsigned long other_err[FUZZ_ERRNOS];
+};
+
+static uint64_t fuzz_next(struct fuzz *z)
+{
+	/* xorshift64* */
+	z->state ^= z->state >> 12;
+	z->state ^= z->state << 25;
+	z->state ^= z->state >> 27;
+	return z->state * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t fuzz_below(struct fuzz *z, uint64_t n)
+{
+	return n ? fuzz_next(z) % n : 0;
+}
+
+static unsigned long env_ulong(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtoul(v, &end, 0);
+	return errno || *end ? def : n;
+}
+
+static void fuzz_count(unsigned long *errs, long rc)
+{
+	int e = rc == -1 ? errno : 0;
+
+	errs[e >= 0 && e < FUZZ_ERRNOS ? e : 0]++;
+}
+
+/* "12 ok, 40 EINVAL, ..." */
+static const char *fuzz_errs(const unsigned long *errs, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = 0;
+	for (int e = 0; e < FUZZ_ERRNOS && n < size; e++) {
+		if (!errs[e])
+			continue;
+		n += snprintf(out + n, size - n, "%s%lu %s", n ? ", " : "",
+			      errs[e], e ? strerrorname_np(e) ?: "E?" : "ok");
+	}
+	return out;
+}
+
+/* A command: one of EGM's, any other in its type, or any at all. */
+static unsigned long fuzz_cmd(struct fuzz *z)
+{
+	unsigned long cmd;
+
+	switch (fuzz_below(z, 8)) {
+	case 0:
+	case 1:
+		return EGM_GET_INFO;
+	case 2:
+	case 3:
+		return EGM_GET_RETIRED_PAGES;
+	case 4:
+	case 5:
+		return _IOC(fuzz_below(z, 4), EGM_TYPE, fuzz_below(z, 256),
+			    fuzz_below(z, 1 << 14));
+	}
+	/* Not the ones the VFS handles itself for every file (FIFREEZE...). */
+	for (;;) {
+		cmd = (uint32_t)fuzz_next(z);
+		switch (_IOC_TYPE(cmd)) {
+		case 0x00: case 0x12: case 0x15: case 'T': case 'X': case 'f':
+		case 0x94:
+			continue;
+		}
+		return cmd;
+	}
+}
+
+/* A payload: the header's argsz and flags, random, then random bytes. */
+static void fuzz_payload(struct fuzz *z, char *p, size_t room)
+{
+	static const uint32_t sizes[] = { 0, 1, 8, 15, 16, 17, 31, 32, 33, 64,
+					  4096, 0xffffffff };
+	uint32_t hdr[2];
+
+	for (size_t i = 0; i < room; i++)
+		p[i] = (char)fuzz_next(z);
+	if (room < sizeof(hdr))
+		return;
+	switch (fuzz_below(z, 4)) {
+	case 0:
+		hdr[0] = (uint32_t)fuzz_next(z);
+		break;
+	case 1:
+		hdr[0] = 16 + 8 * fuzz_below(z, 40);
+		break;
+	default:
+		hdr[0] = sizes[fuzz_below(z, ARRAY_SIZE(sizes))];
+	}
+	hdr[1] = fuzz_below(z, 4) ? 0 : (uint32_t)fuzz_next(z);
+	memcpy(p, hdr, sizeof(hdr));
+}
+
+/* A pointer: NULL, kernel, inaccessible, read-only, or in the buffer. */
+static void *fuzz_arg(struct fuzz *z)
+{
+	size_t off;
+
+	switch (fuzz_below(z, 10)) {
+	case 0:
+		return NULL;
+	case 1:
+		/* The kernel's half, or a non-canonical address. */
+		return (void *)(uintptr_t)(fuzz_next(z) | (1ULL << 63));
+	case 2:
+		return z->noaccess + fuzz_below(z, page_size);
+	case 3:
+		return z->ro + 8 * fuzz_below(z, page_size / 8);
+	case 4:
+		/* Misaligned, and maybe running into the PROT_NONE page. */
+		off = fuzz_below(z, 2 * page_size);
+		fuzz_payload(z, z->buf + off, 2 * page_size - off);
+		return z->buf + off;
+	default:
+		/* Aligned, near the end of the buffer more often than not. */
+		off = 2 * page_size - 8 * (1 + fuzz_below(z, fuzz_below(z, 2) ?
+							 32 : page_size / 4));
+		fuzz_payload(z, z->buf + off, 2 * page_size - off);
+		return z->buf + off;
+	}
+}
+
+static void fuzz_ioctl(struct fuzz *z)
+{
+	unsigned long cmd = fuzz_cmd(z);
+	int fd = z->fd[fuzz_below(z, 2)];
+	void *arg = fuzz_arg(z);
+
+	z->ioctls++;
+	fuzz_count(z->ioctl_err, ioctl(fd, cmd, arg));
+}
+
+static uint64_t fuzz_offset(struct fuzz *z, uint64_t size)
+{
+	const uint64_t pg = page_size;
+
+	switch (fuzz_below(z, 8)) {
+	case 0:
+		return 0;
+	case 1:
+		return size - pg * fuzz_below(z, 4);	/* the end, or just before */
+	case 2:
+		return size + pg * fuzz_below(z, 1 << 20);
+	case 3:
+		return fuzz_next(z) & ~(pg - 1);	/* anything, "negative" too */
+	case 4:
+		return fuzz_below(z, size) | (1 + fuzz_below(z, pg - 1));
+	case 5:
+		return fuzz_below(z, size / (2 << 20)) * (2 << 20);
+	default:
+		return fuzz_below(z, size / pg) * pg;
+	}
+}
+
+static uint64_t fuzz_length(struct fuzz *z, uint64_t size, uint64_t off)
+{
+	const uint64_t pg = page_size;
+
+	switch (fuzz_below(z, 8)) {
+	case 0:
+		return 0;
+	case 1:
+		return (2 << 20) * (1 + fuzz_below(z, 4));
+	case 2:
+		return off < size ? size - off : pg;
+	case 3:
+		return size + pg;
+	case 4:
+		return 1 + fuzz_below(z, 3 * pg);	/* rounded up */
+	case 5:
+		return fuzz_next(z);
+	default:
+		return pg * (1 + fuzz_below(z, 64));
+	}
+}
+
+static int fuzz_flags(struct fuzz *z)
+{
+	static const int extra[] = { MAP_POPULATE, MAP_NORESERVE, MAP_LOCKED,
+				     MAP_HUGETLB, MAP_32BIT, MAP_GROWSDOWN,
+				     MAP_STACK, MAP_NONBLOCK };
+
+	switch (fuzz_below(z, 10)) {
+	case 0:
+		return MAP_PRIVATE;
+	case 1:
+		/* Any flag but those that choose the address. */
+		return MAP_SHARED_VALIDATE |
+		       ((fuzz_below(z, 2) ? MAP_SYNC : 1 << fuzz_below(z, 32)) &
+			~(MAP_FIXED | MAP_FIXED_NOREPLACE));
+	case 2:
+		return MAP_SHARED | extra[fuzz_below(z, ARRAY_SIZE(extra))];
+	default:
+		return MAP_SHARED;
+	}
+}
+
+static struct fuzz_map *fuzz_slot(struct fuzz *z, bool mapped)
+{
+	unsigned int start = fuzz_below(z, FUZZ_MAPS);
+
+	for (unsigned int i = 0; i < FUZZ_MAPS; i++) {
+		struct fuzz_map *m = &z->map[(start + i) % FUZZ_MAPS];
+
+		if (!!m->addr == mapped)
+			return m;
+	}
+	return NULL;
+}
+
+static void fuzz_mmap(struct fuzz *z)
+{
+	struct fuzz_map *m = fuzz_slot(z, false);
+	int region = fuzz_below(z, 2);
+	uint64_t off = fuzz_offset(z, z->size[region]);
+	uint64_t len = fuzz_length(z, z->size[region], off);
+	int prot = fuzz_below(z, 8), flags = fuzz_flags(z);
+	void *p;
+
+	if (!m)
+		return;
+	z->mmaps++;
+	/* MAP_FIXED is not fuzzed: it could replace our own memory. */
+	p = mmap(NULL, len, prot, flags, z->fd[region], (off_t)off);
+	fuzz_count(z->mmap_err, p == MAP_FAILED ? -1 : 0);
+	if (p == MAP_FAILED)
+		return;
+	*m = (struct fuzz_map){ p, (len + page_size - 1) & ~(page_size - 1),
+				off, region, prot };
+}
+
+static bool fuzz_retired(struct fuzz *z, int region, uint64_t off)
+{
+	return is_retired(z->retired[region], z->nretired[region], off);
+}
+
+/* Write a page of a mapping and read it back; -1 after fail(). */
+static int fuzz_touch(struct fuzz *z)
+{
+	struct fuzz_map *m = fuzz_slot(z, true);
+	uint64_t pg, off, v;
+
+	if (!m || (m->prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE))
+		return 0;
+	pg = fuzz_below(z, m->len / page_size) * page_size;
+	off = m->off + pg;
+	if (off >= z->size[m->region] || fuzz_retired(z, m->region, off))
+		return 0;
+	z->touches++;
+	v = tag(off, 50) ^ z->touches;
+	*word(m->addr, pg + 8 * fuzz_below(z, page_size / 8)) = v;
+	*word(m->addr, pg) = v;
+	if (*word(m->addr, pg) != v)
+		return fail("fuzz: %s offset %#llx read back wrong",
+			    m->region ? EGM1_DEV : EGM0_DEV,
+			    (unsigned long long)off);
+	return 0;
+}
+
+static void fuzz_other(struct fuzz *z)
+{
+	static const int advice[] = { MADV_DONTNEED, MADV_WILLNEED,
+				      MADV_HUGEPAGE, MADV_NOHUGEPAGE,
+				      MADV_DONTFORK, MADV_DOFORK, MADV_COLD,
+				      MADV_PAGEOUT, MADV_POPULATE_READ,
+				      MADV_POPULATE_WRITE };
+	struct fuzz_map *m = fuzz_slot(z, true);
+	uint64_t k, n;
+	long rc = 0;
+
+	z->others++;
+	if (!m || !fuzz_below(z, 8)) {
+		int fd = z->fd[fuzz_below(z, 2)];
+
+		rc = lseek(fd, fuzz_next(z) >> fuzz_below(z, 64), fuzz_below(z, 5));
+		fuzz_count(z->other_err, rc < 0 ? -1 : 0);
+		return;
+	}
+	n = m->len / page_size;
+	k = 1 + fuzz_below(z, n);
+	switch (fuzz_below(z, 5)) {
+	case 0:		/* munmap the head, or all of it */
+		rc = munmap(m->addr, k * page_size);
+		if (!rc && k == n) {
+			m->addr = NULL;
+		} else if (!rc) {
+			m->addr += k * page_size;
+			m->off += k * page_size;
+			m->len -= k * page_size;
+		}
+		break;
+	case 1:
+		rc = mprotect(m->addr, m->len, fuzz_below(z, 8));
+		if (!rc)
+			m->prot = 0;	/* not known for every part: no touch */
+		break;
+	case 2:		/* shrink in place, or try to grow */
+		if (fuzz_below(z, 2) && k < n) {
+			rc = mremap(m->addr, m->len, k * page_size, 0) ==
+			     MAP_FAILED ? -1 : 0;
+			if (!rc)
+				m->len = k * page_size;
+		} else {
+			rc = mremap(m->addr, m->len, m->len + k * page_size, 0) ==
+			     MAP_FAILED ? -1 : 0;
+			if (!rc)
+				m->len += k * page_size;
+		}
+		break;
+	case 3:
+		rc = madvise(m->addr, k * page_size,
+			     advice[fuzz_below(z, ARRAY_SIZE(advice))]);
+		break;
+	default:
+		rc = msync(m->addr, k * page_size,
+			   fuzz_below(z, 2) ? MS_SYNC : MS_ASYNC | MS_INVALIDATE);
+	}
+	fuzz_count(z->other_err, rc);
+}
+
+static void fuzz_release(struct fuzz *z)
+{
+	for (unsigned int i = 0; i < FUZZ_MAPS; i++) {
+		if (z->map[i].addr)
+			munmap(z->map[i].addr, z->map[i].len);
+		z->map[i].addr = NULL;
+	}
+	if (z->buf)
+		munmap(z->buf, 3 * page_size);
+	if (z->ro)
+		munmap(z->ro, page_size);
+	if (z->noaccess)
+		munmap(z->noaccess, page_size);
+	z->buf = NULL;
+	z->ro = NULL;
+	z->noaccess = NULL;
+	close_fd(&z->fd[0]);
+	close_fd(&z->fd[1]);
+	for (int i = 0; i < 2; i++) {
+		free(z->retired[i]);
+		z->retired[i] = NULL;
+	}
+}
+
+static char *fuzz_page(int prot)
+{
+	char *p = mmap(NULL, page_size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* After the fuzz: each region opens, maps, reads zero, keeps what is written. */
+static int fuzz_region_works(const char *dev, uint64_t size, struct fuzz *z,
+			     int region)
+{
+	char *p = MAP_FAILED, *v = MAP_FAILED;
+	const uint64_t view = 64 << 20;
+	__u64 *retired = NULL;
+	uint32_t nretired = 0;
+	int fd, ret = 0;
+
+	fd = egm_open(dev);
+	CHECK(fd >= 0, "after the fuzz: open %s: %s", dev, errstr(fd));
+	if (get_retired(fd, &retired, &nretired))
+		goto fail;
+	CHECK(nretired == z->nretired[region],
+	      "after the fuzz: %s has %u retired pages, %u before", dev, nretired,
+	      z->nretired[region]);
+	p = map_fd(fd, 0, size, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "after the fuzz: mmap %s: %s", dev, errstr(errno));
+	v = map_fd(fd, size - view, view, MAP_SHARED);
+	CHECK(v != MAP_FAILED, "after the fuzz: mmap the last 64 MiB of %s: %s",
+	      dev, errstr(errno));
+	for (int i = 0; i < 512; i++) {
+		uint64_t off = fuzz_below(z, size / page_size) * page_size;
+
+		if (is_retired(retired, nretired, off))
+			continue;
+		CHECK(*word(p, off) == 0 || *word(p, off) == tag(off, 51),
+		      "after the fuzz: %s offset %#llx holds %#llx, not zero",
+		      dev, (unsigned long long)off,
+		      (unsigned long long)*word(p, off));
+		*word(p, off) = tag(off, 51);
+		if (off >= size - view)
+			CHECK(*word(v, off - (size - view)) == tag(off, 51),
+			      "after the fuzz: %s offset %#llx differs between two mappings",
+			      dev, (unsigned long long)off);
+	}
+out:
+	unmap(v, view);
+	unmap(p, size);
+	close_fd(&fd);
+	free(retired);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static struct fuzz *fuzz_ctx;
+
+static void fuzz_cleanup(void)
+{
+	if (fuzz_ctx) {
+		fuzz_release(fuzz_ctx);
+		free(fuzz_ctx);
+	}
+	fuzz_ctx = NULL;
+}
+
+static int test_fuzz_uapi(void)
+{
+	unsigned long seed = env_ulong("EGM_FUZZ_SEED", FUZZ_SEED);
+	unsigned long secs = env_ulong("EGM_FUZZ_SECONDS", FUZZ_SECONDS);
+	unsigned long ops = env_ulong("EGM_FUZZ_OPS", 0), done = 0;
+	char mark[64], e1[512], e2[512], e3[512];
+	struct fuzz *z;
+	long long end;
+	int ret = 0;
+
+	z = calloc(1, sizeof(*z));
+	fuzz_ctx = z;
+	CHECK(z, "out of memory");
+	z->fd[0] = -1;
+	z->fd[1] = -1;
+	z->state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	z->size[0] = EGM0_SIZE;
+	z->size[1] = EGM1_SIZE;
+	z->fd[0] = egm_open(EGM0_DEV);
+	CHECK(z->fd[0] >= 0, "open %s: %s", EGM0_DEV, errstr(z->fd[0]));
+	z->fd[1] = egm_open(EGM1_DEV);
+	CHECK(z->fd[1] >= 0, "open %s: %s", EGM1_DEV, errstr(z->fd[1]));
+	if (get_retired(z->fd[0], &z->retired[0], &z->nretired[0]) ||
+	    get_retired(z->fd[1], &z->retired[1], &z->nretired[1]))
+		goto fail;
+	z->buf = mmap(NULL, 3 * page_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(z->buf != MAP_FAILED, "mmap: %s", errstr(errno));
+	CHECK(!mprotect(z->buf + 2 * page_size, page_size, PROT_NONE),
+	      "mprotect: %s", errstr(errno));
+	z->ro = fuzz_page(PROT_READ | PROT_WRITE);
+	z->noaccess = fuzz_page(PROT_NONE);
+	CHECK(z->ro && z->noaccess, "mmap: %s", errstr(errno));
+	fuzz_payload(z, z->ro, page_size);
+	CHECK(!mprotect(z->ro, page_size, PROT_READ), "mprotect: %s", errstr(errno));
+
+	snprintf(mark, sizeof(mark), "egm-e2e: fuzz seed %lu begins", seed);
+	klog_mark(mark);
+	end = now_ms() + secs * 1000;
+	while (ops ? done < ops : now_ms() < end) {
+		unsigned int what = fuzz_below(z, 20);
+
+		if (what < 11)
+			fuzz_ioctl(z);
+		else if (what < 15)
+			fuzz_mmap(z);
+		else if (what < 17 && fuzz_touch(z))
+			goto fail;
+		else if (what >= 17)
+			fuzz_other(z);
+		done++;
+		if (ops && now_ms() > end + 60000)
+			break;
+	}
+	say("fuzz: seed %lu, %lu ioctls (%s), %lu mmaps (%s), %lu others (%s), %lu touches",
+	    seed, z->ioctls, fuzz_errs(z->ioctl_err, e1, sizeof(e1)),
+	    z->mmaps, fuzz_errs(z->mmap_err, e2, sizeof(e2)), z->others,
+	    fuzz_errs(z->other_err, e3, sizeof(e3)), z->touches);
+	CHECK(z->ioctl_err[0] && z->ioctl_err[EFAULT] && z->ioctl_err[ENOTTY] &&
+	      z->ioctl_err[EINVAL] && z->mmap_err[0] && z->mmap_err[EINVAL],
+	      "the fuzz did not reach success, EFAULT, ENOTTY and EINVAL");
+	fuzz_release(z);
+
+	if (fuzz_region_works(EGM0_DEV, EGM0_SIZE, z, 0) ||
+	    fuzz_region_works(EGM1_DEV, EGM1_SIZE, z, 1))
+		goto fail;
+	/*
+	 * A kernel report during the fuzz fails the suite: scripts/egm/
+	 * qemu-verdict.sh scans the whole console, the marker above shows
+	 * where the fuzz began.  (Reading the log back here found the marker
+	 * gone after long runs.)
+	 */
+out:
+	fuzz_cleanup();
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
  * ---- The harness ----
  */
 
@@ -1327,6 +2417,12 @@ static const struct test tests[] = {
 	{ "dedup_unbind", test_dedup_unbind, dedup_cleanup },
 	{ "reset_blocks", test_reset_blocks, reset_cleanup },
 	{ "revoke_sigbus_on_unbind", test_revoke_sigbus_on_unbind, revoke_cleanup },
+	{ "ioctl_bad_argsz_and_pointers", test_ioctl_bad_argsz_and_pointers, NULL },
+	{ "file_ops_bad_input", test_file_ops_bad_input, NULL },
+	{ "mmap_bad_flags", test_mmap_bad_flags, NULL },
+	{ "sysfs_debugfs_bad_writes", test_sysfs_debugfs_bad_writes, badw_cleanup },
+	{ "parent_module_params", test_parent_module_params, params_cleanup },
+	{ "fuzz_uapi", test_fuzz_uapi, fuzz_cleanup },
 };
 
 #define NR_TESTS ((int)ARRAY_SIZE(tests))
