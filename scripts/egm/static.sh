@@ -4,7 +4,8 @@
 #
 #   sparse (C=2, warnings as errors) and a W=1 build of lib/egm/,
 #   coccicheck in report mode, checkpatch --strict on our sources and on
-#   patches/, and kernel-doc on our headers and sources.
+#   patches/, kernel-doc on our headers and sources, and the tests the
+#   bad-input catalogue names (bad-input-check.sh).
 . "$(dirname "$0")/common.sh"
 
 cfg=x86_64
@@ -128,6 +129,13 @@ egm_log "kernel-doc"
 "$EGM_KSRC/scripts/kernel-doc" -none -Wall "${sources[@]}" \
 	> "$log/kernel-doc.findings" 2>&1 || true
 result kernel-doc "$log/kernel-doc.findings"
+
+egm_log "bad-input catalogue"
+# Every test Documentation/userspace-api/egm-bad-input.rst names exists.
+"$EGM_REPO/scripts/egm/bad-input-check.sh" > "$log/bad-input.findings" 2>&1 ||
+	true
+grep -v '^bad-input: ' "$log/bad-input.findings" > "$log/bad-input.only" || true
+result bad-input "$log/bad-input.only"
 
 egm_record static $((checks - findings)) "$findings" 0
 echo "static: $((checks - findings)) passed, $findings failed"
