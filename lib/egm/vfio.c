@@ -53,6 +53,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/vfio_pci_core.h>
 #include <uapi/linux/egm.h>
 
@@ -60,9 +61,24 @@
 
 #define EGM_VFIO_REGION_TYPE \
 	(VFIO_REGION_TYPE_PCI_VENDOR_TYPE | PCI_VENDOR_ID_NVIDIA)
+/*
+ * read() and write() copy through the kernel's mapping of the region, so
+ * a read may be the first to touch memory that went bad since it was last
+ * used (latent poison, not yet in the region's bitmap).  Poison consumed
+ * by a kernel load is fatal unless the load is one the architecture can
+ * recover from: copy_mc_to_user() (CONFIG_ARCH_HAS_COPY_MC; x86_64, where
+ * it is recoverable on CPUs with MCA recovery).  arm64 has no such copy in
+ * 6.12: a kernel load of poison is a synchronous external abort in kernel
+ * mode, which dies.  There the region offers mmap() only, where poison
+ * reaches the user as SIGBUS, and read()/write() fail with EINVAL.
+ */
+#ifdef CONFIG_ARCH_HAS_COPY_MC
 #define EGM_VFIO_REGION_FLAGS \
 	(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE | \
 	 VFIO_REGION_INFO_FLAG_MMAP)
+#else
+#define EGM_VFIO_REGION_FLAGS	VFIO_REGION_INFO_FLAG_MMAP
+#endif
 
 /**
  * struct egm_vfio_exposure - the region, exposed on one open vfio device
@@ -165,6 +181,47 @@ static u32 egm_vfio_cap_state(struct egm_vfio_exposure *exp)
 	return 0;
 }
 
+#ifdef CONFIG_ARCH_HAS_COPY_MC
+/*
+ * Copy @len bytes of the region at @pos out to @buf, machine-check safe,
+ * with _copy_mc_to_iter() (copy_mc_to_user() itself is not exported).  It
+ * stops both at a fault on @buf and at poison in the region, and says only
+ * how much it copied.  The word it stopped at is read again into the
+ * kernel, machine-check safe too: if that fails, the memory is bad, and it
+ * is retired through the path of a runtime report
+ * (egm_registry_poison_pa(): bitmap, zap of every mapping); else it was
+ * @buf.  Poison is consumed twice that way, both times recoverably; a page
+ * the bitmap already holds is never read (the caller checks).
+ *
+ * Return: 0; -EFAULT when @buf faulted; -EIO when the region's memory is
+ * bad.
+ */
+static int egm_vfio_copy_out(struct egm_region *region, char __user *buf,
+			     const void *src, u64 pos, size_t len)
+{
+	struct iov_iter iter;
+	size_t at;
+	u64 probe;
+
+	iov_iter_ubuf(&iter, ITER_DEST, buf, len);
+	at = _copy_mc_to_iter(src, len, &iter);
+	if (at == len)
+		return 0;
+	if (!copy_mc_to_kernel(&probe, src + at,
+			       min_t(size_t, len - at, sizeof(probe))))
+		return -EFAULT;
+	egm_registry_poison_pa(region->base + pos + at);
+	return -EIO;
+}
+#else
+/* Not reached: without READ in the region's flags egm_vfio_rw() refuses. */
+static int egm_vfio_copy_out(struct egm_region *region, char __user *buf,
+			     const void *src, u64 pos, size_t len)
+{
+	return -EIO;
+}
+#endif
+
 /*
  * Copy one piece that does not cross a page.  Like a fault, it checks the
  * region inside an egm_srcu read section and waits (killable) while a
@@ -174,14 +231,20 @@ static u32 egm_vfio_cap_state(struct egm_vfio_exposure *exp)
  * fault would wait for a reset that waits for this read section.  A
  * buffer that is not present is faulted in outside the section, and the
  * copy retried.
+ *
+ * A read copies with egm_vfio_copy_out(), safe against poison.  A write
+ * keeps copy_from_user(): storing to poisoned memory does not consume the
+ * poison (x86 signals a machine check on the load that uses the data,
+ * not on a store; the line keeps its poison, or loses it when wholly
+ * overwritten), and the load from @buf is user memory, which the kernel
+ * already recovers in copy_from_user() (MCE_IN_KERNEL_COPYIN).
  */
 static ssize_t egm_vfio_rw_page(struct egm_region *region, void *kaddr,
 				char __user *buf, u64 pos, size_t len,
 				bool iswrite)
 {
-	unsigned long left;
 	ssize_t ret;
-	int idx;
+	int idx, err;
 
 	for (;;) {
 		idx = srcu_read_lock(&egm_srcu);
@@ -196,12 +259,14 @@ static ssize_t egm_vfio_rw_page(struct egm_region *region, void *kaddr,
 			}
 			pagefault_disable();
 			if (iswrite)
-				left = copy_from_user(kaddr + pos, buf, len);
+				err = copy_from_user(kaddr + pos, buf, len) ?
+				      -EFAULT : 0;
 			else
-				left = copy_to_user(buf, kaddr + pos, len);
+				err = egm_vfio_copy_out(region, buf, kaddr + pos,
+							pos, len);
 			pagefault_enable();
-			if (!left) {
-				ret = len;
+			if (err != -EFAULT) {
+				ret = err ?: len;
 				break;
 			}
 		}
@@ -238,6 +303,9 @@ static ssize_t egm_vfio_rw(struct vfio_pci_core_device *vdev,
 	void *kaddr;
 	int err;
 
+	/* No read()/write() where a read could not survive poison. */
+	if (!(EGM_VFIO_REGION_FLAGS & VFIO_REGION_INFO_FLAG_READ))
+		return -EINVAL;
 	if (pos >= region->size)
 		return -EINVAL;
 	count = min_t(u64, count, region->size - pos);
