@@ -149,8 +149,8 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 		return -ENXIO;
 	}
 
-	/* Pairs with egm_region_scrub_stop(): one of us sees the other. */
 	atomic_inc(&region->scrub_runs);
+	/* Pairs with egm_region_scrub_stop(): one of us sees the other. */
 	smp_mb__after_atomic();
 	if (atomic_read(&region->scrub_cancel)) {
 		ret = -EINTR;

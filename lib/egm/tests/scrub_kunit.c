@@ -260,7 +260,7 @@ static void egm_scrub_revoke_stops_opener(struct kunit *test)
 	struct egm_region *region = mem->region;
 	struct task_struct *task;
 	struct egm_st_opener *o;
-	int running;
+	int running, err;
 
 	o = kzalloc(sizeof(*o), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, o);
@@ -275,8 +275,8 @@ static void egm_scrub_revoke_stops_opener(struct kunit *test)
 		KUNIT_FAIL_AND_ABORT(test, "kthread_run: %ld", PTR_ERR(task));
 		return;
 	}
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, egm_st_opener_wait,
-							 o), 0);
+	err = kunit_add_action_or_reset(test, egm_st_opener_wait, o);
+	KUNIT_ASSERT_EQ(test, err, 0);
 
 	/* 1 GiB takes seconds under TCG: catch the opener's scrub running. */
 	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_SCRUBBING));
