@@ -378,39 +378,59 @@ static void egm_vfio_release(struct vfio_pci_core_device *vdev,
 	egm_vfio_unexpose(exp);
 }
 
+/*
+ * Entries of the retired list the capability has room for: as many as keep
+ * the whole capability chain (@chain bytes before ours) within one page,
+ * because vfio_info_cap_add() krealloc()s the chain in one piece.  A
+ * larger list would ask for a high-order allocation at every
+ * VFIO_DEVICE_GET_REGION_INFO; what does not fit is counted, not listed.
+ */
+static u32 egm_vfio_cap_room(size_t chain, unsigned long nr_poisoned)
+{
+	size_t fixed = chain + sizeof(struct vfio_region_info_cap_nvidia_egm);
+	size_t fit = fixed < PAGE_SIZE ? (PAGE_SIZE - fixed) / sizeof(u64) : 0;
+
+	return min_t(unsigned long, nr_poisoned, fit);
+}
+
+/*
+ * The capability is built in place, in the chain's buffer: nothing is
+ * allocated here that could fail after the vfio core allocated the chain
+ * (on an error from add_capability, vfio_pci_ioctl_get_region_info()
+ * returns without freeing it).  vfio_info_cap_add() frees the chain itself
+ * when it cannot grow it.
+ */
 static int egm_vfio_add_capability(struct vfio_pci_core_device *vdev,
 				   struct vfio_pci_region *vreg,
 				   struct vfio_info_cap *caps)
 {
 	struct egm_region *region = egm_vfio_region(vreg);
 	struct vfio_region_info_cap_nvidia_egm *cap;
+	struct vfio_info_cap_header *header;
 	u32 total, room;
-	size_t size;
-	int ret;
 
-	room = min_t(unsigned long, atomic_long_read(&region->nr_poisoned),
-		     VFIO_EGM_CAP_RETIRED_MAX);
-	size = struct_size(cap, retired, room);
-	cap = kvzalloc(size, GFP_KERNEL);
-	if (!cap)
-		return -ENOMEM;
+	room = egm_vfio_cap_room(caps->size,
+				 atomic_long_read(&region->nr_poisoned));
+	header = vfio_info_cap_add(caps, struct_size(cap, retired, room),
+				   VFIO_REGION_INFO_CAP_NVIDIA_EGM, 1);
+	if (IS_ERR(header))
+		return PTR_ERR(header);
+	cap = container_of(header, struct vfio_region_info_cap_nvidia_egm,
+			   header);
 
-	cap->header.id = VFIO_REGION_INFO_CAP_NVIDIA_EGM;
-	cap->header.version = 1;
 	cap->pxm = region->pxm;
 	cap->granularity = egm_region_poison_granularity(region);
 	cap->flags = egm_vfio_cap_state(egm_vfio_exposure(vreg));
-	/* Pages poisoned since the count was read are counted, not listed. */
+	/*
+	 * Pages poisoned since the count was read are counted, not listed;
+	 * bits are never cleared, so the list fills @room.
+	 */
 	cap->nr_listed = egm_region_poison_list(region, cap->retired, room,
 						&total);
 	cap->nr_retired = total;
 	if (cap->nr_listed < total)
 		cap->flags |= VFIO_EGM_CAP_RETIRED_TRUNCATED;
-
-	ret = vfio_info_add_capability(caps, &cap->header,
-				       struct_size(cap, retired, cap->nr_listed));
-	kvfree(cap);
-	return ret;
+	return 0;
 }
 
 static const struct vfio_pci_regops egm_vfio_regops = {

@@ -89,7 +89,10 @@ struct egm_retired_pages {
  * VFIO_DEVICE_GET_REGION_INFO reports the region with
  *   type    VFIO_REGION_TYPE_PCI_VENDOR_TYPE | PCI_VENDOR_ID_NVIDIA (0x10de)
  *   subtype VFIO_REGION_SUBTYPE_NVIDIA_EGM
- *   flags   READ | WRITE | MMAP | CAPS
+ *   flags   READ | WRITE | MMAP | CAPS, or MMAP | CAPS where the kernel has
+ *           no machine-check-safe copy (arm64): read() and write() then
+ *           fail with EINVAL, since a kernel read of poisoned memory there
+ *           is fatal
  * and the capability chain holds VFIO_REGION_INFO_CAP_NVIDIA_EGM.  As with
  * every VFIO capability, a caller whose argsz is too small for the chain
  * gets argsz set to the size needed and cap_offset 0, and calls again.
@@ -122,9 +125,6 @@ struct egm_retired_pages {
 #define VFIO_EGM_CAP_SCRUBBING			(1 << 2)
 #define VFIO_EGM_CAP_REVOKED			(1 << 3)
 
-/* Most entries of @retired one capability carries (512 KiB of offsets). */
-#define VFIO_EGM_CAP_RETIRED_MAX		65536
-
 /**
  * struct vfio_region_info_cap_nvidia_egm - the EGM region's capability
  * @header: id VFIO_REGION_INFO_CAP_NVIDIA_EGM, version 1
@@ -134,13 +134,23 @@ struct egm_retired_pages {
  * @granularity: bytes each entry of @retired stands for (the host's page
  *	size); mapping granularity of the region
  * @nr_retired: retired (poisoned) pages when the capability was built
- * @nr_listed: entries in @retired: @nr_retired, or
- *	VFIO_EGM_CAP_RETIRED_MAX when truncated
- * @retired: byte offsets of retired pages from the region start, ascending
+ * @nr_listed: entries in @retired: @nr_retired, or fewer, with
+ *	VFIO_EGM_CAP_RETIRED_TRUNCATED, when the list does not fit
+ * @retired: byte offsets of retired pages from the region start, ascending:
+ *	the first @nr_listed of them
+ *
+ * The list is bounded so that the whole capability chain fits in one page
+ * of the host (its page size is @granularity): at least 500 entries with
+ * 4 KiB pages, 8000 with 64 KiB pages.  The kernel builds the chain in one
+ * allocation at every VFIO_DEVICE_GET_REGION_INFO and does not ask for
+ * more.  Retired pages beyond the list are still never mapped nor read;
+ * @nr_retired counts them all.
  *
  * Retired pages are never mapped: a fault on one raises SIGBUS with
- * BUS_MCEERR_AR, and read()/write() of one fail with EIO.  Pages retired
- * later show up the next time the region info is read.
+ * BUS_MCEERR_AR, and read()/write() of one fail with EIO.  A read() that
+ * finds memory gone bad that was not known yet fails with EIO and retires
+ * the page.  Pages retired later show up the next time the region info is
+ * read.
  */
 struct vfio_region_info_cap_nvidia_egm {
 	struct vfio_info_cap_header header;
