@@ -11,7 +11,11 @@
 #
 #   qemu-vfio-test.sh [KERNEL_BUILD]   default: $EGM_BUILD/kernel-x86_64
 #
-# KERNEL_BUILD is an O= build directory with arch/x86/boot/bzImage,
+# Then a second, short boot runs phase mce alone, with a machine check
+# injected from the host (see "the machine-check boot" below); its console
+# is $EGM_RESULTS/qemu-vfio-mce.console and its verdict is separate.
+#
+# KERNEL_BUILD is an O= build directory with arch/x86/boot/bzImage, vmlinux,
 # lib/egm/egm_core.ko, drivers/vfio/pci/nvgrace-gpu/nvgrace-gpu-vfio-pci.ko
 # and samples/egm_parent/egm_parent.ko.  Needs root (mknod in the initramfs
 # tree), qemu-system-x86, busybox-static, cpio, gcc, iasl (acpica-tools),
@@ -151,5 +155,60 @@ egm_qemu_run qemu-vfio-test "$qemu_timeout"
 EGM_KERNEL_REPORTS="$EGM_KERNEL_REPORTS|ACPI (BIOS )?Error"
 export EGM_KERNEL_REPORTS
 
+rc=0
 egm_qemu_verdict qemu-vfio-test egm-vfio egm_vfio_e2e "$log" "$qrc" \
-	"$qemu_timeout" vfio chardev sample
+	"$qemu_timeout" vfio chardev sample || rc=1
+
+# ---- the machine-check boot ------------------------------------------------
+#
+# Phase mce of egm_vfio_e2e: a machine check while read() copies out of the
+# region must fail that read() with EIO and retire the page, not kill the
+# kernel.  QEMU's HMP command "mce" raises one on a vCPU; under TCG it is
+# taken before the next instruction, so scripts/egm/mce-inject.py stops the
+# guest (gdbstub) on the load of copy_mc_fragile() and raises it there,
+# when the guest's read() copies into the buffer it named.  The kernel
+# recovers from a machine check on a load only with the Intel severity
+# rules (mce_severity_amd() needs SUCCOR, which QEMU 7.2 does not offer)
+# and a machine-check-safe copy: hence an Intel CPU model, mce=recovery
+# (copy_mc_fragile(); this CPU has no ERMS), mce=0 (no rendezvous of all
+# CPUs) and mitigations=off (an Intel model without ARCH_CAPABILITIES
+# would otherwise get page-table isolation, slow under TCG).
+# EGM_MCE_TARGET="SYMBOL PATTERN" aims at another instruction: with
+# "rep_movs_alternative rep movsq" the machine check lands in
+# copy_to_user(), as it did before read() used the safe copy, and the
+# kernel panics.
+mce_timeout=${EGM_MCE_TIMEOUT:-900}
+mce_sock=$ird/mce
+rm -f "$mce_sock".mon "$mce_sock".gdb
+egm_qemu_host "$bzimage" "$ird/initramfs.cpio.gz" \
+	"$cmdline egm.mce_inject mce=recovery mce=0 mitigations=off" \
+	"$ram_below_4g" "${node_sizes[@]}"
+for i in "${!qemu[@]}"; do
+	if [ "${qemu[$i]}" = -cpu ]; then
+		qemu[i + 1]=qemu64,+pdpe1gb,vendor=GenuineIntel,family=6,model=106
+	fi
+done
+# shellcheck disable=SC2054 # commas belong to QEMU options
+qemu+=(-acpitable "file=$ird/egm-ssdt.aml"
+       -device "loader,file=$ird/retired.bin,addr=$retired_table,force-raw=on"
+       "${gpus[@]}"
+       -monitor "unix:$mce_sock.mon,server=on,wait=off"
+       -gdb "unix:$mce_sock.gdb,server=on,wait=off")
+mkdir -p "$EGM_RESULTS"
+rm -f "$EGM_RESULTS/qemu-vfio-mce.console"
+mce_target=()
+if [ -n "${EGM_MCE_TARGET:-}" ]; then
+	mce_target=("${EGM_MCE_TARGET%% *}" "${EGM_MCE_TARGET#* }")
+fi
+python3 "$EGM_REPO/scripts/egm/mce-inject.py" \
+	"$EGM_RESULTS/qemu-vfio-mce.console" "$mce_sock.mon" "$mce_sock.gdb" \
+	"$kbuild/vmlinux" "${mce_target[@]}" \
+	> "$EGM_RESULTS/qemu-vfio-mce.inject" 2>&1 &
+injector=$!
+egm_qemu_run qemu-vfio-mce "$mce_timeout"
+kill "$injector" 2> /dev/null || true
+wait "$injector" || true
+cat "$EGM_RESULTS/qemu-vfio-mce.inject"
+egm_qemu_verdict qemu-vfio-mce egm-vfio egm_vfio_e2e "$log" "$qrc" \
+	"$mce_timeout" mce || rc=1
+exit $rc

@@ -7,6 +7,8 @@
  *   egm_vfio_e2e vfio      nvgrace-gpu, egm_frontend=vfio (the default)
  *   egm_vfio_e2e chardev   nvgrace-gpu reloaded with egm_frontend=chardev
  *   egm_vfio_e2e sample    GPU A bound to the sample's egm_parent_vfio
+ *   egm_vfio_e2e mce       the same, in a boot of its own where the host
+ *                          injects a machine check (scripts/egm/mce-inject.py)
  *   egm_vfio_e2e PHASE TEST...   only those tests of the phase
  *
  *   gcc -static -O2 -Wall -Wextra -Werror -I include/uapi \
@@ -1880,6 +1882,371 @@ fail:
 }
 
 /*
+ * ---- Phase "sample": the retired list and region info under pressure ----
+ */
+
+#define PARENT_DEBUGFS	"/sys/kernel/debug/egm_parent/egm_parent.0"
+/* test_cap_truncated's runtime poison: a page in each 64 KiB block from here. */
+#define TRUNC_FIRST	(768ULL << 20)
+#define FAILSLAB	"/sys/kernel/debug/failslab"
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+
+/* A memory error at region offset @off, reported by the sample's "GPU". */
+static int poison_at(uint64_t off)
+{
+	char pa[32];
+
+	snprintf(pa, sizeof(pa), "%#llx", (unsigned long long)(EGM1_BASE + off));
+	return write_text(PARENT_DEBUGFS "/poison", pa);
+}
+
+/* What include/uapi/linux/egm.h promises the list holds at least. */
+static uint32_t min_listed(void)
+{
+	return page_size >= 65536 ? 8000 : 500;
+}
+
+/*
+ * More retired pages than a page of offsets holds: the capability lists
+ * the first ones, says TRUNCATED and counts them all, and the whole chain
+ * stays within a page (the kernel builds it in one allocation at every
+ * GET_REGION_INFO, which must not need a high order).
+ */
+static int test_cap_truncated(void)
+{
+	const unsigned int n = page_size / 8 + 64;
+	const uint64_t per_block = (uint64_t)page_size < FW_RETIRE_SIZE ?
+				   FW_RETIRE_SIZE / page_size : 1;
+	struct egm_vregion r = { 0 };
+	struct vfio_dev v = VFIO_DEV_INIT;
+	uint32_t before, added;
+	int ret = 0, err;
+
+	if (vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	before = r.cap->nr_retired;
+	egm_vregion_free(&r);
+	for (unsigned int i = 0; i < n; i++) {
+		err = poison_at(TRUNC_FIRST + i * FW_RETIRE_SIZE);
+		CHECK(!err, "poison at %#llx: %s",
+		      (unsigned long long)(TRUNC_FIRST + i * FW_RETIRE_SIZE),
+		      errstr(-err));
+	}
+	if (need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	added = r.cap->nr_retired - before;
+	/* A runtime report retires its page, or its whole 64 KiB block. */
+	CHECK(added == n || added == n * per_block,
+	      "nr_retired %u after %u reports on top of %u, want %u or %llu",
+	      r.cap->nr_retired, n, before, before + n,
+	      (unsigned long long)(before + n * per_block));
+	CHECK(r.argsz - sizeof(struct vfio_region_info) <= (uint64_t)page_size,
+	      "capability chain of %zu bytes for %u retired pages (%u listed), more than a page",
+	      r.argsz - sizeof(struct vfio_region_info), r.cap->nr_retired,
+	      r.cap->nr_listed);
+	CHECK(r.cap->flags & VFIO_EGM_CAP_RETIRED_TRUNCATED,
+	      "flags %#x without TRUNCATED: %u of %u listed", r.cap->flags,
+	      r.cap->nr_listed, r.cap->nr_retired);
+	CHECK(r.cap->nr_listed < r.cap->nr_retired &&
+	      r.cap->nr_listed >= min_listed(),
+	      "%u of %u listed, want fewer, and at least %u", r.cap->nr_listed,
+	      r.cap->nr_retired, min_listed());
+	for (uint32_t i = 0; i < r.cap->nr_listed; i++) {
+		uint64_t o = r.cap->retired[i];
+
+		CHECK(!i || o > r.cap->retired[i - 1],
+		      "entry %u (%#llx) not above the one before", i,
+		      (unsigned long long)o);
+		CHECK(o < EGM1_SIZE && !(o % page_size),
+		      "entry %u: %#llx", i, (unsigned long long)o);
+		CHECK(o < TRUNC_FIRST ||
+		      (o - TRUNC_FIRST) / FW_RETIRE_SIZE < n,
+		      "entry %u: %#llx was never reported", i,
+		      (unsigned long long)o);
+	}
+	CHECK(before || r.cap->retired[0] == TRUNC_FIRST,
+	      "first entry %#llx, want %#llx",
+	      (unsigned long long)r.cap->retired[0],
+	      (unsigned long long)TRUNC_FIRST);
+	say("  %u retired, %u listed, chain of %zu bytes", r.cap->nr_retired,
+	    r.cap->nr_listed, r.argsz - sizeof(struct vfio_region_info));
+out:
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+static char failslab_wait[8], failslab_verbose[8];
+
+/* Put failslab's knobs back as they were before the test. */
+static void failslab_restore(void)
+{
+	if (failslab_wait[0])
+		write_text(FAILSLAB "/ignore-gfp-wait", failslab_wait);
+	if (failslab_verbose[0])
+		write_text(FAILSLAB "/verbose", failslab_verbose);
+	failslab_wait[0] = 0;
+	failslab_verbose[0] = 0;
+}
+
+/*
+ * Whether the kmemleak report holds an object allocated through @fn.  Two
+ * scans: the first to see a new object's checksum, which kmemleak wants
+ * unchanged since a scan before it reports the object.
+ */
+static int kmemleak_has(const char *fn)
+{
+	static char buf[1 << 20];
+	int n;
+
+	if (write_text(KMEMLEAK, "scan") || write_text(KMEMLEAK, "scan"))
+		return -1;
+	n = read_text(KMEMLEAK, buf, sizeof(buf));
+	if (n < 0)
+		return -1;
+	return !!strstr(buf, fn);
+}
+
+/* What the child of test_cap_alloc_failure() found. */
+struct cap_sweep {
+	int ret;
+	unsigned int injected, nomem;
+	char msg[768];	/* failmsg */
+};
+
+/*
+ * Fail every slab allocation of one VFIO_DEVICE_GET_REGION_INFO in turn,
+ * through this task's fail-nth: each call must fail with ENOMEM or succeed
+ * with a whole EGM capability.
+ */
+static int cap_sweep(int fd, const struct egm_vregion *r, struct cap_sweep *sw)
+{
+	struct vfio_region_info *info = calloc(1, r->argsz + page_size);
+	int ret = 0, nth_fd = -1;
+	unsigned int nth;
+	char buf[16];
+
+	CHECK(info, "out of memory");
+	nth_fd = open(FAIL_NTH, O_RDWR);
+	CHECK(nth_fd >= 0, "open %s: %s", FAIL_NTH, errstr(errno));
+	for (nth = 1; nth < 200; nth++) {
+		struct vfio_region_info_cap_nvidia_egm *cap;
+		int len, rc, e;
+
+		memset(info, 0, r->argsz + page_size);
+		info->argsz = r->argsz + page_size;
+		info->index = r->index;
+		len = snprintf(buf, sizeof(buf), "%u", nth);
+		CHECK(pwrite(nth_fd, buf, len, 0) == len, "write %s: %s",
+		      FAIL_NTH, errstr(errno));
+		rc = ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info);
+		e = errno;
+		len = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+		CHECK(len > 0, "read %s: %s", FAIL_NTH, errstr(errno));
+		buf[len] = 0;
+		CHECK(pwrite(nth_fd, "0", 1, 0) == 1, "reset %s: %s", FAIL_NTH,
+		      errstr(errno));
+		if (atoi(buf))
+			break;		/* fewer than nth allocations: done */
+		sw->injected++;
+		if (rc) {
+			CHECK(e == ENOMEM, "allocation %u failed: %s, want ENOMEM",
+			      nth, errstr(e));
+			sw->nomem++;
+			continue;
+		}
+		cap = (void *)find_cap(info, VFIO_REGION_INFO_CAP_NVIDIA_EGM,
+				       sizeof(*cap));
+		CHECK(cap && cap->nr_retired == r->cap->nr_retired &&
+		      cap->pxm == EGM1_PXM,
+		      "allocation %u failed, the call succeeded with %s", nth,
+		      cap ? "a wrong capability" : "no EGM capability");
+	}
+	CHECK(sw->injected, "no allocation failed: is failslab working?");
+	CHECK(nth < 200, "more than 200 allocations in one GET_REGION_INFO");
+out:
+	if (nth_fd >= 0)
+		close(nth_fd);
+	free(info);
+	return ret;
+}
+
+/*
+ * Every slab allocation VFIO_DEVICE_GET_REGION_INFO makes fails once in
+ * turn (failslab through /proc/thread-self/fail-nth, for one task only).
+ * Each call either fails with ENOMEM or succeeds with a whole capability,
+ * and nothing leaks: the vfio core does not free its capability chain when
+ * a region's add_capability fails, so that must not fail once the chain
+ * was allocated.  Needs CONFIG_FAILSLAB and CONFIG_DEBUG_KMEMLEAK.
+ *
+ * The calls run in a child that then exits, and a few short-lived
+ * processes follow: a new task zeroes the cached kernel stack it takes, so
+ * no stale pointer to a leaked chain survives there to hide it from
+ * kmemleak, which scans the stacks.
+ */
+static int test_cap_alloc_failure(void)
+{
+	struct cap_sweep sw = { 0 };
+	struct egm_vregion r = { 0 };
+	struct vfio_dev v = VFIO_DEV_INIT;
+	int ret = 0, leak, status, pfd[2] = { -1, -1 };
+	pid_t pid = 0;
+
+	CHECK(exists(FAILSLAB) && exists(FAIL_NTH) && exists(KMEMLEAK),
+	      "the kernel lacks failslab, fail-nth or kmemleak");
+	if (vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	CHECK(read_text(FAILSLAB "/ignore-gfp-wait", failslab_wait,
+			sizeof(failslab_wait)) > 0 &&
+	      read_text(FAILSLAB "/verbose", failslab_verbose,
+			sizeof(failslab_verbose)) > 0,
+	      "cannot read %s", FAILSLAB);
+	CHECK(!write_text(FAILSLAB "/ignore-gfp-wait", "N") &&
+	      !write_text(FAILSLAB "/verbose", "0"),
+	      "cannot set up %s", FAILSLAB);
+	CHECK(!pipe(pfd), "pipe: %s", errstr(errno));
+	pid = spawn();
+	CHECK(pid >= 0, "fork: %s", errstr(errno));
+	if (!pid) {
+		sw.ret = cap_sweep(v.fd, &r, &sw);
+		memcpy(sw.msg, failmsg, sizeof(sw.msg));
+		_exit(write(pfd[1], &sw, sizeof(sw)) == sizeof(sw) ? 0 : 1);
+	}
+	CHECK(!wait_child(pid, 120 * 1000, &status), "the child did not exit");
+	pid = 0;
+	CHECK(read(pfd[0], &sw, sizeof(sw)) == sizeof(sw), "no report from the child");
+	CHECK(!sw.ret, "%s", sw.msg);
+	failslab_restore();
+	say("  %u allocations failed in turn, %u calls failed with ENOMEM",
+	    sw.injected, sw.nomem);
+
+	for (int i = 0; i < 16; i++) {
+		pid = spawn();
+		if (!pid)
+			_exit(0);
+		CHECK(pid > 0 && !wait_child(pid, CHILD_TIMEOUT_MS, &status),
+		      "short-lived child: %s", errstr(errno));
+		pid = 0;
+	}
+	/* kmemleak reports what nothing has pointed to for 5 s. */
+	sleep_ms(6000);
+	leak = kmemleak_has("vfio_info_cap_add");
+	CHECK(leak >= 0, "cannot scan with %s", KMEMLEAK);
+	CHECK(!leak, "kmemleak: the capability chain of GET_REGION_INFO leaked");
+out:
+	if (pid > 0)
+		kill_child(pid);
+	failslab_restore();
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
+ * ---- Phase "mce": a machine check while read() copies out of the region ----
+ *
+ * A boot of its own (qemu-vfio-test.sh): an Intel CPU model with MCA
+ * recovery (mce=recovery makes the kernel's copy_mc_*() machine-check
+ * safe under TCG), GPU A bound to egm_parent_vfio, and on the host
+ * scripts/egm/mce-inject.py, which waits for our request line, plants a
+ * breakpoint on the load of copy_mc_fragile() and raises a data-load
+ * machine check for our page when the copy into our buffer reaches it.
+ */
+
+/* A page of the region no other test of the boot retires. */
+#define MCE_OFF		(900ULL << 20)
+#define MCE_WAIT_MS	(180 * 1000)
+
+/*
+ * Latent poison found by read(): the call fails with EIO instead of the
+ * kernel dying, and the page is retired as if the platform had reported
+ * it: EIO again, listed in the capability, SIGBUS through a mapping.
+ */
+static int test_mce_pread(void)
+{
+	struct egm_vregion r = { 0 };
+	struct vfio_dev v = VFIO_DEV_INIT;
+	long long deadline = now_ms() + MCE_WAIT_MS;
+	char *buf = NULL, *p = MAP_FAILED, *log = NULL;
+	unsigned long reads = 0;
+	uint32_t before;
+	ssize_t n;
+	int ret = 0, e = 0;
+
+	if (vfio_open_ok(GPU_A, &v) ||
+	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	before = r.cap->nr_retired;
+	CHECK(!is_retired(&r, MCE_OFF), "page %#llx retired already",
+	      (unsigned long long)MCE_OFF);
+	CHECK(r.flags & VFIO_REGION_INFO_FLAG_READ, "region flags %#x without READ",
+	      r.flags);
+	buf = aligned_alloc(page_size, page_size);
+	CHECK(buf, "out of memory");
+	memset(buf, 0, page_size);
+	n = pread(v.fd, buf, page_size, r.offset + MCE_OFF);
+	CHECK(n == page_size, "pread before the machine check: %zd (%s)", n,
+	      errstr(errno));
+
+	say("egm-mce: inject pa=%#llx buf=%p n=2",
+	    (unsigned long long)(EGM1_BASE + MCE_OFF), (void *)buf);
+	do {
+		n = pread(v.fd, buf, page_size, r.offset + MCE_OFF);
+		e = errno;
+		reads++;
+	} while (n == page_size && now_ms() < deadline);
+	CHECK(n != page_size, "%lu preads in %d s, none failed: no machine check came",
+	      reads, MCE_WAIT_MS / 1000);
+	CHECK(n == -1 && e == EIO, "pread hit by the machine check: %zd (%s), want EIO",
+	      n, errstr(e));
+	say("  pread %lu failed with EIO", reads);
+
+	n = pread(v.fd, buf, 8, r.offset + MCE_OFF + 64);
+	CHECK(n == -1 && errno == EIO, "pread of the page again: %zd (%s), want EIO",
+	      n, errstr(errno));
+	n = pread(v.fd, buf, 8, r.offset + MCE_OFF + page_size);
+	CHECK(n == 8, "pread of the next page: %zd (%s)", n, errstr(errno));
+	egm_vregion_free(&r);
+	if (need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
+		goto fail;
+	CHECK(r.cap->nr_retired > before && is_retired(&r, MCE_OFF),
+	      "capability: %u retired (%u before), page %#llx %s",
+	      r.cap->nr_retired, before, (unsigned long long)MCE_OFF,
+	      is_retired(&r, MCE_OFF) ? "listed" : "not listed");
+	log = kernel_log();
+	CHECK(log, "no kernel log");
+	CHECK(log_has(log, "memory error at", "page poisoned"),
+	      "the kernel log does not say the page was poisoned");
+	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
+	if (expect_sigbus(p + MCE_OFF + 128))
+		goto fail;
+out:
+	unmap(p, r.size);
+	free(log);
+	free(buf);
+	vfio_close(&v);
+	egm_vregion_free(&r);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
+/*
  * ---- The harness ----
  */
 
@@ -1911,6 +2278,11 @@ static const struct test tests[] = {
 	{ "chardev", "chardev_no_vfio_region", test_chardev_no_vfio_region, NULL },
 	{ "sample", "sample_vfio_region", test_sample_vfio_region, NULL },
 	{ "sample", "sample_chardev_holds", test_sample_chardev_holds, NULL },
+	/* Before cap_truncated: a short list takes kmalloc() alone. */
+	{ "sample", "cap_alloc_failure", test_cap_alloc_failure,
+	  failslab_restore },
+	{ "sample", "cap_truncated", test_cap_truncated, NULL },
+	{ "mce", "mce_pread", test_mce_pread, NULL },
 };
 
 #define NR_TESTS ((int)ARRAY_SIZE(tests))
