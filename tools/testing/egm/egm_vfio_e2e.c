@@ -233,7 +233,8 @@ static void unthrottle_scrub(void)
 		write_text(SCRUB_WQ "/nice", scrub_wq_nice);
 	if (scrub_wq_cpumask[0])
 		write_text(SCRUB_WQ "/cpumask", scrub_wq_cpumask);
-	scrub_wq_nice[0] = scrub_wq_cpumask[0] = 0;
+	scrub_wq_nice[0] = 0;
+	scrub_wq_cpumask[0] = 0;
 	pin_to_cpu(-1);
 }
 
@@ -1445,8 +1446,9 @@ static int check_taken_later(const char *bdf, int fd, struct egm_vregion *r,
 	if (need_egm_region(bdf, fd, EGM1_SIZE, r))
 		return -1;
 	if (r->cap->flags & CAP_STATE)
-		return fail("%s: capability flags %#x once the device holds the region, want none of BUSY, SCRUBBING, REVOKED",
-			    bdf, r->cap->flags);
+		return fail("%s: capability flags %#x once the device holds the region, %s",
+			    bdf, r->cap->flags,
+			    "want none of BUSY, SCRUBBING, REVOKED");
 	return 0;
 }
 
