@@ -51,6 +51,31 @@
 	IS_ENABLED(CONFIG_MEMORY_FAILURE)
 #define EGM_HAVE_PFN_ADDRESS_SPACE 1
 #include <linux/memory-failure.h>
+#else
+/*
+ * A stand-in of the same shape, with nothing to register with: it keeps
+ * egm-core's side of the registration (its lifetime inside the claim of the
+ * range, an unregister that is safe to repeat) compiled, and tested by
+ * KUnit, on every kernel.
+ */
+#include <linux/interval_tree.h>
+
+struct pfn_address_space {
+	struct interval_tree_node node;
+	struct address_space *mapping;
+	int (*pfn_to_vma_pgoff)(struct vm_area_struct *vma, unsigned long pfn,
+				pgoff_t *pgoff);
+};
+
+static inline int register_pfn_address_space(struct pfn_address_space *space)
+{
+	return 0;
+}
+
+static inline void
+unregister_pfn_address_space(struct pfn_address_space *space)
+{
+}
 #endif
 
 /*

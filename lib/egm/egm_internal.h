@@ -146,7 +146,10 @@ enum egm_state {
  *	egm_registry_lock
  * @debugfs: /sys/kernel/debug/egm/egm<pxm>, while the region is registered
  * @pfn_space: registration with the kernel's memory-failure handling, on
- *	kernels that have it (see egm_compat.h)
+ *	kernels that have it (a stand-in elsewhere, see egm_compat.h); lives
+ *	inside the claim of the range
+ * @pfn_space_registered: @pfn_space is in the kernel's registry; guarded by
+ *	egm_registry_lock
  */
 struct egm_region {
 	phys_addr_t base;
@@ -201,9 +204,8 @@ struct egm_region {
 	atomic64_t faults[EGM_LEAF_NR];
 	struct egm_chardev *chardev;
 	struct dentry *debugfs;
-#ifdef EGM_HAVE_PFN_ADDRESS_SPACE
 	struct pfn_address_space pfn_space;
-#endif
+	bool pfn_space_registered;
 };
 
 /**
@@ -253,6 +255,18 @@ void egm_region_poison_destroy(struct egm_region *region);
 void egm_region_queue_poison_zap(struct egm_region *region, pgoff_t page);
 int egm_region_poison_register(struct egm_region *region);
 void egm_region_poison_unregister(struct egm_region *region);
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * KUnit's stand-in for the kernel's registry of PFN address spaces: when
+ * set, egm_region_poison_{,un}register() call it instead of the kernel.
+ */
+struct egm_pfn_space_test_ops {
+	int (*register_space)(struct pfn_address_space *space);
+	void (*unregister_space)(struct pfn_address_space *space);
+};
+extern const struct egm_pfn_space_test_ops *egm_pfn_space_test_ops;
+void egm_registry_wait_freed(void);
+#endif
 int egm_poison_load_table(struct egm_region *region, struct device *parent,
 			  phys_addr_t table_pa, size_t table_size);
 int egm_poison_parse_table(struct egm_region *region, struct device *parent,

@@ -404,10 +404,10 @@ int egm_report_poison(struct egm_attachment *attachment, phys_addr_t pa)
 }
 EXPORT_SYMBOL_NS_GPL(egm_report_poison, EGM_CORE_NS);
 
-#ifdef EGM_HAVE_PFN_ADDRESS_SPACE
 /*
  * The kernel's memory-failure path found a poisoned PFN of the region in a
  * mapping: record it, and tell the kernel where the PFN sits in the VMA.
+ * Only called on kernels with EGM_HAVE_PFN_ADDRESS_SPACE.
  */
 static int egm_pfn_to_vma_pgoff(struct vm_area_struct *vma, unsigned long pfn,
 				pgoff_t *pgoff)
@@ -420,30 +420,82 @@ static int egm_pfn_to_vma_pgoff(struct vm_area_struct *vma, unsigned long pfn,
 	return 0;
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
+const struct egm_pfn_space_test_ops *egm_pfn_space_test_ops;
+EXPORT_SYMBOL_IF_KUNIT(egm_pfn_space_test_ops);
+#endif
+
+static int egm_pfn_space_insert(struct pfn_address_space *space)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (egm_pfn_space_test_ops)
+		return egm_pfn_space_test_ops->register_space(space);
+#endif
+	return register_pfn_address_space(space);
+}
+
+static void egm_pfn_space_remove(struct pfn_address_space *space)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (egm_pfn_space_test_ops) {
+		egm_pfn_space_test_ops->unregister_space(space);
+		return;
+	}
+#endif
+	unregister_pfn_address_space(space);
+}
+
+/**
+ * egm_region_poison_register() - register the region's PFNs with the
+ *	kernel's memory-failure handling
+ * @region: a region whose range is claimed and whose inode exists
+ *
+ * The registration lives inside the claim of the range: it is made after
+ * request_mem_region() and undone by egm_region_free() before
+ * release_mem_region(), so that a parent registering the same range again
+ * right after a teardown never meets the old registration.
+ *
+ * Context: process context, egm_registry_lock held.
+ * Return: 0, or the kernel's error (then nothing is registered).
+ */
 int egm_region_poison_register(struct egm_region *region)
 {
+	int err;
+
+	lockdep_assert_held(&egm_registry_lock);
+
 	region->pfn_space.node.start = PHYS_PFN(region->base);
 	region->pfn_space.node.last = PHYS_PFN(region->base) + region->nr_pages - 1;
 	region->pfn_space.mapping = region->inode->i_mapping;
 	region->pfn_space.pfn_to_vma_pgoff = egm_pfn_to_vma_pgoff;
-	return register_pfn_address_space(&region->pfn_space);
-}
-
-void egm_region_poison_unregister(struct egm_region *region)
-{
-	if (region->pfn_space.mapping)
-		unregister_pfn_address_space(&region->pfn_space);
-}
-#else
-int egm_region_poison_register(struct egm_region *region)
-{
+	err = egm_pfn_space_insert(&region->pfn_space);
+	if (err) {
+		pr_err("PXM %u: cannot register with memory-failure handling: %d\n",
+		       region->pxm, err);
+		return err;
+	}
+	region->pfn_space_registered = true;
 	return 0;
 }
 
+/**
+ * egm_region_poison_unregister() - undo egm_region_poison_register()
+ * @region: the region
+ *
+ * Safe to call when the registration failed or was already undone: only a
+ * node the kernel holds is removed from its tree.
+ *
+ * Context: process context, egm_registry_lock held.
+ */
 void egm_region_poison_unregister(struct egm_region *region)
 {
+	lockdep_assert_held(&egm_registry_lock);
+
+	if (!region->pfn_space_registered)
+		return;
+	egm_pfn_space_remove(&region->pfn_space);
+	region->pfn_space_registered = false;
 }
-#endif
 
 #ifdef CONFIG_ACPI_APEI_GHES
 /*

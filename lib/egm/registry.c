@@ -191,10 +191,13 @@ static int egm_check_overlap(struct device *parent,
 	return 0;
 }
 
-/* Undo egm_region_setup(); safe on a partly set up region. */
+/*
+ * Undo egm_region_setup() but for the memory-failure registration, which
+ * egm_region_free() undoes before the claim goes; safe on a partly set up
+ * region.
+ */
 static void egm_region_teardown(struct egm_region *region)
 {
-	egm_region_poison_unregister(region);
 	if (region->poison)
 		egm_region_poison_destroy(region);
 	egm_region_sink_destroy(region);
@@ -215,7 +218,7 @@ static int egm_region_setup(struct egm_region *region)
 	if (!err)
 		err = egm_region_backing_create(region);
 	if (!err)
-		err = egm_region_poison_register(region);
+		err = egm_region_poison_register(region);	/* last: see teardown */
 	if (err)
 		egm_region_teardown(region);
 	return err;
@@ -244,11 +247,23 @@ static void egm_region_free(struct egm_region *region)
 	lockdep_assert_held(&egm_registry_lock);
 
 	pr_debug("PXM %u: region freed\n", region->pxm);
+	/* The registration never outlives the claim. */
+	egm_region_poison_unregister(region);
 	release_mem_region(region->base, region->size);
 	atomic_dec(&egm_live_regions);
 	INIT_RCU_WORK(&region->free_rwork, egm_region_free_rcu);
 	queue_rcu_work(egm_wq, &region->free_rwork);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Wait until every freed region's deferred teardown has run. */
+void egm_registry_wait_freed(void)
+{
+	rcu_barrier();
+	flush_workqueue(egm_wq);
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_registry_wait_freed);
+#endif
 
 /* kref release for puts made with egm_registry_lock held. */
 static void egm_region_release_locked(struct kref *ref)
@@ -350,6 +365,7 @@ static struct egm_region *egm_region_create(struct device *parent,
 	return region;
 
 err_teardown:
+	egm_region_poison_unregister(region);
 	egm_region_teardown(region);
 err_release:
 	release_mem_region(desc->base, desc->size);

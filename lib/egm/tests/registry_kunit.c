@@ -22,6 +22,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/sizes.h>
+#include <linux/spinlock.h>
 
 #include "../egm_internal.h"
 
@@ -312,6 +313,167 @@ static void egm_registry_reregister_after_teardown(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_region_size(egm_attachment_region(att)),
 			(u64)(2 * EGM_TEST_REGION));
 	egm_unregister_region(att);
+}
+
+/*
+ * A stand-in for the kernel's registry of PFN address spaces (6.19's
+ * register_pfn_address_space()), faithful where it matters here: a range
+ * that overlaps a registered one is refused with -EBUSY, and removing a node
+ * that is not in the tree is the corruption the real interval tree would
+ * suffer.  Every call also records whether the range was claimed then.
+ */
+#define EGM_PFN_SPACES	4
+
+static struct {
+	spinlock_t lock;	/* guards the fields below */
+	struct pfn_address_space *spaces[EGM_PFN_SPACES];
+	int registered, unregistered, refused;
+	int unclaimed;		/* calls made while the range was not claimed */
+	int bad_removes;	/* removals of a node not in the registry */
+} egm_fake_pfn;
+
+static bool egm_fake_pfn_claimed(struct pfn_address_space *space)
+{
+	resource_size_t start = PFN_PHYS(space->node.start);
+	size_t size = PFN_PHYS(space->node.last - space->node.start + 1);
+
+	return region_intersects(start, size, IORESOURCE_MEM | IORESOURCE_BUSY,
+				 IORES_DESC_NONE) == REGION_INTERSECTS;
+}
+
+static int egm_fake_pfn_register(struct pfn_address_space *space)
+{
+	bool claimed = egm_fake_pfn_claimed(space);
+	int i, free = -1, err = 0;
+
+	spin_lock(&egm_fake_pfn.lock);
+	if (!claimed)
+		egm_fake_pfn.unclaimed++;
+	for (i = 0; i < EGM_PFN_SPACES; i++) {
+		struct pfn_address_space *old = egm_fake_pfn.spaces[i];
+
+		if (!old) {
+			free = free < 0 ? i : free;
+			continue;
+		}
+		if (space->node.start <= old->node.last &&
+		    old->node.start <= space->node.last)
+			err = -EBUSY;
+	}
+	if (!err && free < 0)
+		err = -ENOSPC;
+	if (err) {
+		egm_fake_pfn.refused++;
+	} else {
+		egm_fake_pfn.spaces[free] = space;
+		egm_fake_pfn.registered++;
+	}
+	spin_unlock(&egm_fake_pfn.lock);
+	return err;
+}
+
+static void egm_fake_pfn_unregister(struct pfn_address_space *space)
+{
+	bool claimed = egm_fake_pfn_claimed(space);
+	int i;
+
+	spin_lock(&egm_fake_pfn.lock);
+	if (!claimed)
+		egm_fake_pfn.unclaimed++;
+	for (i = 0; i < EGM_PFN_SPACES; i++)
+		if (egm_fake_pfn.spaces[i] == space)
+			break;
+	if (i < EGM_PFN_SPACES) {
+		egm_fake_pfn.spaces[i] = NULL;
+		egm_fake_pfn.unregistered++;
+	} else {
+		egm_fake_pfn.bad_removes++;
+	}
+	spin_unlock(&egm_fake_pfn.lock);
+}
+
+static const struct egm_pfn_space_test_ops egm_fake_pfn_ops = {
+	.register_space = egm_fake_pfn_register,
+	.unregister_space = egm_fake_pfn_unregister,
+};
+
+/*
+ * The memory-failure registration lives inside the claim of the range
+ * (issue 14, defect 8): a parent that registers the same range right after
+ * the last one went, before any deferred teardown ran, must succeed, and
+ * nothing may ever be removed from the kernel's tree twice or without
+ * having been inserted.  Runs on 6.12 through the stand-in of egm_compat.h.
+ */
+static void egm_registry_pfn_space_inside_claim(struct kunit *test)
+{
+	struct egm_region_desc desc = egm_test_desc(test, 0, EGM_TEST_REGION,
+						    EGM_TEST_PXM);
+	struct egm_registry_test *ctx = test->priv;
+	struct egm_attachment *att;
+	int round;
+
+	memset(&egm_fake_pfn, 0, sizeof(egm_fake_pfn));
+	spin_lock_init(&egm_fake_pfn.lock);
+	egm_pfn_space_test_ops = &egm_fake_pfn_ops;
+
+	for (round = 0; round < 3; round++) {
+		att = egm_register_region(ctx->parent[round], &desc);
+		KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(att),
+				       "round %d: re-registration right after teardown failed: %ld",
+				       round, PTR_ERR(att));
+		if (IS_ERR(att))
+			break;
+		/* No waiting for RCU or the workqueue: the window of the defect. */
+		egm_unregister_region(att);
+	}
+	egm_registry_wait_freed();
+	egm_pfn_space_test_ops = NULL;
+
+	KUNIT_EXPECT_EQ(test, egm_fake_pfn.registered, 3);
+	KUNIT_EXPECT_EQ(test, egm_fake_pfn.unregistered, 3);
+	KUNIT_EXPECT_EQ(test, egm_fake_pfn.refused, 0);
+	KUNIT_EXPECT_EQ_MSG(test, egm_fake_pfn.bad_removes, 0,
+			    "a node never inserted (or removed already) was removed");
+	KUNIT_EXPECT_EQ_MSG(test, egm_fake_pfn.unclaimed, 0,
+			    "the registration outlived the claim of the range");
+}
+
+/* A refused registration leaves no node to remove, and the claim goes. */
+static void egm_registry_pfn_space_refused(struct kunit *test)
+{
+	struct egm_region_desc desc = egm_test_desc(test, 0, EGM_TEST_REGION,
+						    EGM_TEST_PXM);
+	struct egm_registry_test *ctx = test->priv;
+	struct pfn_address_space squatter = {
+		.node.start = PHYS_PFN(desc.base),
+		.node.last = PHYS_PFN(desc.base),
+	};
+	struct egm_attachment *att;
+
+	memset(&egm_fake_pfn, 0, sizeof(egm_fake_pfn));
+	spin_lock_init(&egm_fake_pfn.lock);
+	/* Another driver registered a PFN of the range already. */
+	egm_fake_pfn.spaces[0] = &squatter;
+	egm_pfn_space_test_ops = &egm_fake_pfn_ops;
+
+	egm_test_refused(test, ctx->parent[0], &desc, -EBUSY);
+	egm_registry_wait_freed();
+	egm_pfn_space_test_ops = NULL;
+
+	KUNIT_EXPECT_EQ(test, egm_fake_pfn.refused, 1);
+	KUNIT_EXPECT_EQ(test, egm_fake_pfn.bad_removes, 0);
+	KUNIT_EXPECT_PTR_EQ(test, egm_fake_pfn.spaces[0], &squatter);
+	KUNIT_EXPECT_FALSE(test, egm_test_window_claimed(test));
+
+	/* Once the other driver is gone, the range registers. */
+	egm_fake_pfn.spaces[0] = NULL;
+	egm_pfn_space_test_ops = &egm_fake_pfn_ops;
+	att = egm_test_attach(test, 1, &desc);
+	egm_unregister_region(att);
+	egm_registry_wait_freed();
+	egm_pfn_space_test_ops = NULL;
+	KUNIT_EXPECT_EQ(test, egm_fake_pfn.bad_removes, 0);
+	KUNIT_EXPECT_EQ(test, egm_fake_pfn.unregistered, 1);
 }
 
 static void egm_registry_conflicting_base(struct kunit *test)
@@ -647,6 +809,8 @@ static struct kunit_case egm_registry_cases[] = {
 	KUNIT_CASE(egm_registry_every_unregister_order),
 	KUNIT_CASE(egm_registry_reference_outlives_parents),
 	KUNIT_CASE(egm_registry_reregister_after_teardown),
+	KUNIT_CASE(egm_registry_pfn_space_inside_claim),
+	KUNIT_CASE(egm_registry_pfn_space_refused),
 	KUNIT_CASE(egm_registry_conflicting_base),
 	KUNIT_CASE(egm_registry_conflicting_size),
 	KUNIT_CASE(egm_registry_same_parent_twice),
