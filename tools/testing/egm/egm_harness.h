@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The test harness shared by the QEMU suites' guest programs (egm_e2e.c,
- * egm_vfio_e2e.c): "ok NAME" / "FAIL NAME: REASON" lines, what a test
+ * egm_vfio_e2e.c, ...): "ok NAME" / "FAIL NAME: REASON" lines, what a test
  * holds (files, mappings, children) released by the harness when the test
- * dies, a SIGALRM per test and a watchdog for a test stuck in the kernel.
+ * dies, a SIGALRM per test and a watchdog for a test stuck in the kernel;
+ * and opening a GPU's vfio device in no-IOMMU mode with its EGM region.
  *
  * Header-only, included once by each program, which defines
  * harness_summary() (its summary line), then calls harness_setup() and
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -361,6 +363,278 @@ out:
 	closedir(d);
 	return ret;
 }
+
+/*
+ * ---- VFIO, the legacy way in no-IOMMU mode (egm_vfio_e2e.c,
+ * egm_faultinject.c): a container, the group /dev/vfio/noiommu-<N>,
+ * VFIO_NOIOMMU_IOMMU and VFIO_GROUP_GET_DEVICE_FD; the EGM region found by
+ * type and subtype, with its capability; for the programs that include
+ * <linux/egm.h> (which includes <linux/vfio.h>) before this file ----
+ */
+#ifdef VFIO_REGION_SUBTYPE_NVIDIA_EGM
+
+#define PCI_DEVICES	"/sys/bus/pci/devices"
+#define EGM_VFIO_TYPE	((__u32)VFIO_REGION_TYPE_PCI_VENDOR_TYPE | 0x10de)
+/* vfio-pci's layout of the device fd: region N at N << 40. */
+#define VFIO_INDEX_TO_OFFSET(i)	((uint64_t)(i) << 40)
+
+struct vfio_dev {
+	int container, group, fd;
+};
+
+#define VFIO_DEV_INIT { .container = -1, .group = -1, .fd = -1 }
+
+/* Which step of vfio_open() failed, for messages. */
+static const char *vfio_step;
+
+static __maybe_unused int step_err(const char *step)
+{
+	int e = errno;
+
+	vfio_step = step;
+	return e ? -e : -EIO;
+}
+
+static __maybe_unused void vfio_close(struct vfio_dev *v)
+{
+	/* The device first: closing it releases the region. */
+	close_fd(&v->fd);
+	close_fd(&v->group);
+	close_fd(&v->container);
+}
+
+/*
+ * Open @bdf's vfio device through a container of its own and its no-IOMMU
+ * group.  Returns 0, or -errno with vfio_step naming the step that failed
+ * (opening a device that exposes the region waits for a scrub).
+ */
+static __maybe_unused int vfio_open(const char *bdf, struct vfio_dev *v)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX], link[256];
+	const char *group;
+	ssize_t n;
+	int err;
+
+	*v = (struct vfio_dev)VFIO_DEV_INIT;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return step_err("readlink iommu_group");
+	link[n] = 0;
+	group = strrchr(link, '/');
+	group = group ? group + 1 : link;
+
+	v->container = open("/dev/vfio/vfio", O_RDWR);
+	if (v->container < 0) {
+		err = step_err("open /dev/vfio/vfio");
+		goto out;
+	}
+	track_fd(v->container);
+	errno = 0;
+	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		err = step_err("VFIO_GET_API_VERSION");
+		goto out;
+	}
+	errno = 0;
+	if (ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU) != 1) {
+		err = step_err("VFIO_CHECK_EXTENSION(VFIO_NOIOMMU_IOMMU)");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s", group);
+	v->group = open(path, O_RDWR);
+	if (v->group < 0) {
+		err = step_err("open /dev/vfio/noiommu-N");
+		goto out;
+	}
+	track_fd(v->group);
+	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status)) {
+		err = step_err("VFIO_GROUP_GET_STATUS");
+		goto out;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		errno = EINVAL;
+		err = step_err("group not viable");
+		goto out;
+	}
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container)) {
+		err = step_err("VFIO_GROUP_SET_CONTAINER");
+		goto out;
+	}
+	if (ioctl(v->container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU)) {
+		err = step_err("VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU)");
+		goto out;
+	}
+	v->fd = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (v->fd < 0) {
+		err = step_err("VFIO_GROUP_GET_DEVICE_FD");
+		goto out;
+	}
+	track_fd(v->fd);
+	return 0;
+out:
+	vfio_close(v);
+	return err;
+}
+
+/* vfio_open() that records the failure. */
+static __maybe_unused int vfio_open_ok(const char *bdf, struct vfio_dev *v)
+{
+	int err = vfio_open(bdf, v);
+
+	if (err)
+		return fail("open %s's vfio device: %s: %s", bdf, vfio_step,
+			    errstr(err));
+	return 0;
+}
+
+/* The EGM region of a vfio device, as VFIO_DEVICE_GET_REGION_INFO says. */
+struct egm_vregion {
+	unsigned int index;
+	uint32_t flags;
+	uint64_t size, offset;
+	uint32_t argsz;		/* what the info with its capabilities takes */
+	struct vfio_region_info_cap_nvidia_egm *cap;	/* malloc'ed copy */
+};
+
+static __maybe_unused void egm_vregion_free(struct egm_vregion *r)
+{
+	free(r->cap);
+	r->cap = NULL;
+}
+
+/*
+ * Region @index's info with its capability chain (malloc'ed), asking first
+ * with the bare structure for the size the chain needs.
+ */
+static __maybe_unused struct vfio_region_info *region_info(int fd, unsigned int index)
+{
+	struct vfio_region_info hdr = { .argsz = sizeof(hdr), .index = index };
+	struct vfio_region_info *info;
+
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &hdr)) {
+		fail("VFIO_DEVICE_GET_REGION_INFO(index %u): %s", index,
+		     errstr(errno));
+		return NULL;
+	}
+	if (hdr.argsz < sizeof(hdr)) {
+		fail("region %u: argsz %u after the call", index, hdr.argsz);
+		return NULL;
+	}
+	info = calloc(1, hdr.argsz);
+	if (!info) {
+		fail("out of memory");
+		return NULL;
+	}
+	info->argsz = hdr.argsz;
+	info->index = index;
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info)) {
+		fail("VFIO_DEVICE_GET_REGION_INFO(index %u, argsz %u): %s",
+		     index, hdr.argsz, errstr(errno));
+		free(info);
+		return NULL;
+	}
+	if (info->argsz != hdr.argsz) {
+		fail("region %u: argsz %u on the second call, %u on the first",
+		     index, info->argsz, hdr.argsz);
+		free(info);
+		return NULL;
+	}
+	return info;
+}
+
+/* Capability @id in @info's chain, checked to lie inside it; or NULL. */
+static __maybe_unused struct vfio_info_cap_header *find_cap(struct vfio_region_info *info,
+					     uint16_t id, size_t minsz)
+{
+	uint32_t off = info->cap_offset;
+
+	for (int hops = 0; off && hops < 16; hops++) {
+		struct vfio_info_cap_header *h;
+
+		if (off < sizeof(*info) || off % 4 ||
+		    off + sizeof(*h) > info->argsz)
+			return NULL;
+		h = (struct vfio_info_cap_header *)((char *)info + off);
+		if (h->id == id)
+			return off + minsz <= info->argsz ? h : NULL;
+		off = h->next;
+	}
+	return NULL;
+}
+
+/*
+ * Walk the device-specific regions (indexes from VFIO_PCI_NUM_REGIONS on)
+ * for the one of type PCI_VENDOR_TYPE | NVIDIA, subtype NVIDIA_EGM.
+ * Returns 1 and fills @r when there is exactly one, 0 when there is none,
+ * -1 after fail().
+ */
+static __maybe_unused int find_egm_region(int fd, struct egm_vregion *r)
+{
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	int found = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (ioctl(fd, VFIO_DEVICE_GET_INFO, &dinfo))
+		return fail("VFIO_DEVICE_GET_INFO: %s", errstr(errno));
+	if (!(dinfo.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    dinfo.num_regions < VFIO_PCI_NUM_REGIONS)
+		return fail("VFIO_DEVICE_GET_INFO: flags %#x, %u regions; not a PCI device",
+			    dinfo.flags, dinfo.num_regions);
+	for (unsigned int i = VFIO_PCI_NUM_REGIONS; i < dinfo.num_regions; i++) {
+		struct vfio_region_info *info = region_info(fd, i);
+		struct vfio_region_info_cap_type *type;
+		struct vfio_region_info_cap_nvidia_egm *cap;
+		size_t len;
+
+		if (!info)
+			goto err;
+		type = (void *)find_cap(info, VFIO_REGION_INFO_CAP_TYPE,
+					sizeof(*type));
+		if (!type || type->type != EGM_VFIO_TYPE ||
+		    type->subtype != VFIO_REGION_SUBTYPE_NVIDIA_EGM) {
+			free(info);
+			continue;
+		}
+		if (found++) {
+			free(info);
+			fail("two EGM regions, at indexes %u and %u", r->index, i);
+			goto err;
+		}
+		r->index = i;
+		r->flags = info->flags;
+		r->size = info->size;
+		r->offset = info->offset;
+		r->argsz = info->argsz;
+		cap = (void *)find_cap(info, VFIO_REGION_INFO_CAP_NVIDIA_EGM,
+				       sizeof(*cap));
+		if (!cap) {
+			free(info);
+			fail("EGM region %u has no VFIO_REGION_INFO_CAP_NVIDIA_EGM", i);
+			goto err;
+		}
+		len = sizeof(*cap) + (size_t)cap->nr_listed * sizeof(__u64);
+		if ((char *)cap - (char *)info + len > info->argsz) {
+			free(info);
+			fail("EGM capability: %u entries run past argsz %u",
+			     cap->nr_listed, r->argsz);
+			goto err;
+		}
+		r->cap = malloc(len);
+		if (!r->cap) {
+			free(info);
+			fail("out of memory");
+			goto err;
+		}
+		memcpy(r->cap, cap, len);
+		free(info);
+	}
+	return found;
+err:
+	egm_vregion_free(r);
+	return -1;
+}
+#endif /* VFIO_REGION_SUBTYPE_NVIDIA_EGM */
 
 /* ---- the runner ---- */
 
