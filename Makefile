@@ -25,7 +25,7 @@ S := scripts/egm
 
 .PHONY: all help setup prepare kunit kunit-all kernel static modules check \
 	summary clean-results qemu-test qemu-dma-test qemu-chaos-test arm64-test \
-	demo demo-check bench bench-check
+	demo demo-check bench bench-check bad-input-mutants
 
 all: check
 
@@ -36,6 +36,7 @@ help:
 	@echo '  make qemu-test    the end-to-end suites in QEMU, on the debug kernel: /dev/egmN, then the VFIO frontend'
 	@echo '  make qemu-dma-test  a nested VM'"'"'s assigned device DMAs into its EGM RAM (emulated IOMMU): retired pages, hand-off'
 	@echo '  make qemu-chaos-test  seeded chaos (EGM_CHAOS_SEED, EGM_CHAOS_SECONDS) and fault injection, on the debug kernel'
+	@echo '  make bad-input-mutants  the bad-input tests'"'"' control: validations taken away, each must be caught'
 	@echo '  make arm64-test   the arm64 KVM host suite and arm64 KUnit, 4 KiB and 64 KiB pages'
 	@echo '  make demo-check   the demo, with its checks only'
 	@echo '  make bench        the benchmark (BENCHMARKS.md): table, ratios, goals'
@@ -89,6 +90,11 @@ qemu-dma-test: kernel
 EGM_CHECK_CHAOS_SEED ?= 1796199583
 qemu-chaos-test: kernel
 	@$(S)/qemu-chaos-test.sh
+
+# The control of the bad-input tests: one boot of qemu-test with mutated
+# modules (validations taken away), each mutant killed by its row's test.
+bad-input-mutants: kernel
+	@$(S)/bad-input-mutants.sh
 
 demo: kernel
 	@$(S)/demo.sh talk
