@@ -544,8 +544,8 @@ static __maybe_unused struct vfio_region_info *region_info(int fd, unsigned int 
 }
 
 /* Capability @id in @info's chain, checked to lie inside it; or NULL. */
-static __maybe_unused struct vfio_info_cap_header *find_cap(struct vfio_region_info *info,
-					     uint16_t id, size_t minsz)
+static __maybe_unused struct vfio_info_cap_header *
+find_cap(struct vfio_region_info *info, uint16_t id, size_t minsz)
 {
 	uint32_t off = info->cap_offset;
 

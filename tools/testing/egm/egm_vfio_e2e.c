@@ -96,7 +96,6 @@ static const uint64_t fw_retired_pa[] = { 0x30200000ULL, 0x40010000ULL };
 #define BOGUS_RC	"/tmp/insmod-bogus.rc"
 #define BOGUS_OUT	"/tmp/insmod-bogus.out"
 
-
 #define OPEN_TIMEOUT_MS		(120 * 1000)	/* open waits for a scrub */
 #define CLEAN_TIMEOUT_MS	(60 * 1000)	/* an unthrottled scrub */
 /* The region's availability bits of the capability's flags. */
