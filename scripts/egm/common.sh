@@ -42,6 +42,21 @@ egm_build_lock() {
 	export EGM_BUILD_LOCK_HELD=1
 }
 
+# The kernel tree in the cache is shared by every checkout that uses the
+# cache.  prepare-tree.sh records which checkout it last laid over the tree,
+# kernel.sh copies that into each build; a build or a boot of a kernel made
+# from another checkout's sources stops here instead of testing them.
+#
+# egm_overlay_is_ours FILE: FILE (a tree's or a build's record) is absent
+# or names this checkout; otherwise die saying whose it is.
+egm_overlay_is_ours() {
+	local from
+	[ -f "$1" ] || return 0
+	from=$(cat "$1")
+	[ "$from" = "$EGM_REPO" ] ||
+		egm_die "$(dirname "$1") holds the sources of $from, not of $EGM_REPO: run make kernel (or make prepare) from here"
+}
+
 egm_log() { printf '==> %s\n' "$*"; }
 egm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

@@ -24,6 +24,7 @@ talk | check) ;;
 *) egm_die "usage: demo.sh talk|check [KERNEL_BUILD]" ;;
 esac
 bzimage=$kbuild/arch/x86/boot/bzImage
+egm_overlay_is_ours "$kbuild/.egm-overlay-repo"
 [ -f "$bzimage" ] || egm_die "no kernel at $bzimage (build it first)"
 
 ird=$EGM_BUILD/initramfs-demo

@@ -21,6 +21,7 @@ arm64*) arch=arm64 cross=aarch64-linux-gnu- ;;
 esac
 
 egm_build_lock
+egm_overlay_is_ours "$EGM_KSRC/.egm-overlay-repo"
 out=$EGM_BUILD/kernel-$cfg
 mk=(make -C "$EGM_KSRC" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" -j"$EGM_JOBS")
 mkdir -p "$out"
@@ -43,3 +44,6 @@ if [ $# -eq 0 ]; then
 fi
 egm_log "building $cfg: $*"
 "${mk[@]}" "$@"
+if [ -f "$EGM_KSRC/.egm-overlay-repo" ]; then
+	cp "$EGM_KSRC/.egm-overlay-repo" "$out/.egm-overlay-repo"
+fi

@@ -42,6 +42,7 @@ arm64 | arm64-64k)
 esac
 
 egm_build_lock
+egm_overlay_is_ours "$EGM_KSRC/.egm-overlay-repo"
 build=$EGM_BUILD/kunit-$cfg
 mkdir -p "$build" "$EGM_RESULTS"
 log=$EGM_RESULTS/kunit-$cfg.log

@@ -11,6 +11,8 @@
 . "$(dirname "$0")/common.sh"
 
 [ -f "$EGM_KSRC/Makefile" ] || egm_die "no kernel tree at $EGM_KSRC (run make setup)"
+# Not under a build that reads the tree (another checkout's, too).
+egm_build_lock
 cd "$EGM_REPO"
 
 manifest=$EGM_KSRC/.egm-overlay-files
@@ -66,3 +68,5 @@ if ! cmp -s "$series" "$applied" 2>/dev/null; then
 	done
 fi
 rm -f "$series"
+# Whose sources the tree now holds (see egm_overlay_is_ours).
+printf '%s\n' "$EGM_REPO" > "$EGM_KSRC/.egm-overlay-repo"

@@ -30,6 +30,7 @@
 egm_build_lock
 kbuild=${EGM_KBUILD:-$EGM_BUILD/kernel-x86_64}
 bzimage=$kbuild/arch/x86/boot/bzImage
+egm_overlay_is_ours "$kbuild/.egm-overlay-repo"
 modules=(lib/egm/egm_core.ko samples/egm_parent/egm_parent.ko)
 qemu_timeout=${EGM_QEMU_TIMEOUT:-600}	# seconds, per suite: a kernel BUG can hang the guest
 src=$EGM_REPO/tools/testing/egm

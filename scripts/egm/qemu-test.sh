@@ -29,6 +29,7 @@ egm_build_lock
 
 kbuild=${1:-$EGM_BUILD/kernel-x86_64}
 bzimage=$kbuild/arch/x86/boot/bzImage
+egm_overlay_is_ours "$kbuild/.egm-overlay-repo"
 modules=(lib/kunit/kunit.ko lib/egm/egm_core.ko lib/egm/tests/egm_core_kunit.ko
 	 samples/egm_parent/egm_parent.ko)
 qemu_timeout=${EGM_QEMU_TIMEOUT:-1200}	# seconds

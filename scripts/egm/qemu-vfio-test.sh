@@ -38,6 +38,7 @@ egm_build_lock
 
 kbuild=${1:-$EGM_BUILD/kernel-x86_64}
 bzimage=$kbuild/arch/x86/boot/bzImage
+egm_overlay_is_ours "$kbuild/.egm-overlay-repo"
 modules=("$kbuild/lib/egm/egm_core.ko"
 	 "$kbuild/drivers/vfio/pci/nvgrace-gpu/nvgrace-gpu-vfio-pci.ko"
 	 "$kbuild/samples/egm_parent/egm_parent.ko")
