@@ -7,7 +7,10 @@
 # firmware retired-page table in guest memory; run the phases of
 # tools/testing/egm/vfio/init: nvgrace-gpu with egm_frontend=vfio, then
 # with egm_frontend=chardev, then the sample's egm_parent_vfio, each
-# followed by tools/testing/egm/egm_vfio_e2e.c, with VFIO in no-IOMMU mode.
+# followed by tools/testing/egm/egm_vfio_e2e.c, with VFIO in no-IOMMU mode;
+# then phase faultinject, the VFIO paths of tools/testing/egm/egm_faultinject.c
+# (bind, open, region info, first mmap and pread) under failslab and
+# fail_page_alloc.
 #
 #   qemu-vfio-test.sh [KERNEL_BUILD]   default: $EGM_BUILD/kernel-x86_64
 #
@@ -125,8 +128,10 @@ egm_initramfs_base "$root"
 install -m 755 "$src/vfio/init" "$root/init"
 mkdir -p "$root/lib/egm"
 install -m 644 "$src/init-lib.sh" "$root/lib/egm/"
-gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
-	-o "$root/bin/egm_vfio_e2e" "$src/egm_vfio_e2e.c"
+for prog in egm_vfio_e2e egm_faultinject; do
+	gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
+		-o "$root/bin/$prog" "$src/$prog.c"
+done
 for ko in "${modules[@]}"; do
 	if [ -f "$ko" ]; then
 		cp "$ko" "$root/lib/modules/"
@@ -156,9 +161,11 @@ egm_qemu_run qemu-vfio-test "$qemu_timeout"
 EGM_KERNEL_REPORTS="$EGM_KERNEL_REPORTS|ACPI (BIOS )?Error"
 export EGM_KERNEL_REPORTS
 
+# The fault-injection phase's per-path lines, for the record.
+grep -E '^egm-faultinject: ' "$log" | grep -v 'module code from' || true
 rc=0
 egm_qemu_verdict qemu-vfio-test egm-vfio egm_vfio_e2e "$log" "$qrc" \
-	"$qemu_timeout" vfio chardev sample || rc=1
+	"$qemu_timeout" vfio chardev sample faultinject || rc=1
 
 # ---- the machine-check boot ------------------------------------------------
 #

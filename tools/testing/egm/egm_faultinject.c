@@ -36,6 +36,15 @@
  * array cannot be allocated (probability mode, any task), then an opener
  * that scrubs itself and fails the same way.
  *
+ * The VFIO frontend's paths run only when named (fi_vfio_bind,
+ * fi_vfio_open, fi_vfio_region), in the VFIO suite's boot
+ * (tools/testing/egm/vfio/init, phase faultinject): nvgrace-gpu's probe
+ * of a GPU that creates its region and of one that joins it, the open of
+ * a GPU's vfio device (VFIO_GROUP_GET_DEVICE_FD, scope egm; container,
+ * group and device, scope all), VFIO_DEVICE_GET_REGION_INFO with the EGM
+ * capability, and the first mmap() and pread() of the region (scope all),
+ * which take it.  EGM_FI_SUMMARY names the summary line's prefix there.
+ *
  * Output: one line per path, "egm-faultinject: PATH (SCOPE): N points,
  * F failed (ENOMEM xF), A absorbed", "ok PATH" or "FAIL PATH: ...", and
  * "egm-faultinject: N passed, N failed" counting checks.
@@ -44,6 +53,7 @@
  * command line (as for egm_chaos.c).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -92,11 +102,13 @@ static int checks_passed, checks_failed;
 static uint64_t module_area_start;
 static const char *parent_params = "";
 static int nth_fd = -1;
+/* The summary line's prefix; the VFIO suite's boot names its phase. */
+static const char *summary_prefix = "egm-faultinject";
 
 static void harness_summary(int passed, int failed)
 {
 	(void)passed;
-	say("egm-faultinject: %d passed, %d failed", checks_passed,
+	say("%s: %d passed, %d failed", summary_prefix, checks_passed,
 	    checks_failed + failed);
 }
 
@@ -360,7 +372,8 @@ static void print_path(const struct path *p, const struct tally_path *t)
 	    t->absorbed);
 }
 
-static int run_path(const struct path *p)
+/* @prepare (or NULL) runs before each run of @p's op, without injection. */
+static int run_path_prepared(const struct path *p, int (*prepare)(void))
 {
 	struct tally_path t = { 0 };
 	unsigned int left;
@@ -372,6 +385,9 @@ static int run_path(const struct path *p)
 			check(false, "%s: more than %d points", p->name, MAX_POINTS);
 			break;
 		}
+		if (prepare &&
+		    !check(!prepare(), "%s: cannot prepare run %u", p->name, n))
+			break;
 		nth_set(n);
 		err = p->op();
 		left = nth_get();
@@ -413,6 +429,9 @@ static int run_path(const struct path *p)
 					 p->name, n))
 			break;
 		if (p->retry_clean) {
+			if (prepare &&
+			    !check(!prepare(), "%s: cannot prepare the retry", p->name))
+				break;
 			err = p->op();
 			if (!check(!err, "%s after allocation %u failed: %s",
 				   p->name, n, errstr(err)))
@@ -426,6 +445,11 @@ static int run_path(const struct path *p)
 		say("egm-faultinject: %s (%s): no allocation on this path",
 		    p->name, scope_names[p->scope]);
 	return ret;
+}
+
+static int run_path(const struct path *p)
+{
+	return run_path_prepared(p, NULL);
 }
 
 /* kmemleak: what the last paths left (objects older than 5 s). */
@@ -891,6 +915,455 @@ static int test_unload(void)
 	return failmsg[0] ? -1 : 0;
 }
 
+/*
+ * ---- The VFIO frontend (run by name only, in the VFIO suite's boot) ----
+ *
+ * tools/testing/egm/vfio/init loads nvgrace-gpu-vfio-pci (egm_frontend=vfio)
+ * with no GPU bound, and runs us with fi_vfio_bind fi_vfio_open
+ * fi_vfio_region.  The GPUs are those of egm_vfio_e2e.c (the SSDT):
+ * GPU C alone on PXM 0 (256 MiB at 0x20000000, no retired-page table),
+ * GPUs A and B on PXM 1 (1 GiB at 0x30000000, the firmware's table).
+ */
+#define NVGRACE		"nvgrace_gpu_vfio_pci"
+#define NVGRACE_DIR	"/sys/bus/pci/drivers/" NVGRACE
+#define VGPU_A		"0000:01:00.0"
+#define VGPU_B		"0000:02:00.0"
+#define VGPU_C		"0000:03:00.0"
+#define IOMMU_GROUPS	"/sys/kernel/iommu_groups"
+#define VMAP_LEN	(2UL << 20)
+
+static bool pci_attr(const char *bdf, const char *attr)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
+	return exists(path);
+}
+
+/* Entries of a directory (the iommu groups: one per bound GPU). */
+static int dir_entries(const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static int nvgrace_bind(const char *bdf, bool on)
+{
+	return write_text(on ? NVGRACE_DIR "/bind" : NVGRACE_DIR "/unbind", bdf);
+}
+
+/* Bind paths: the GPU, its region (created or joined), the groups before. */
+static const char *vbind_bdf, *vbind_region, *vbind_claim;
+static bool vbind_joins;
+static int vbind_groups;
+
+static int vbind_op(void)
+{
+	return nvgrace_bind(vbind_bdf, true);
+}
+
+/* Groups with no device in them: what vfio-pci's core leaves (below). */
+static int empty_groups(void)
+{
+	char path[300];
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(IOMMU_GROUPS);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), IOMMU_GROUPS "/%s/devices", de->d_name);
+		n += dir_entries(path) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+static int vbind_orphans;	/* of the current path */
+
+/*
+ * The GPU's vfio-noiommu group is gone.  One exception, counted on the
+ * path's line and not egm-core's: when vfio_create_group() fails (the
+ * probe logs "Removing from iommu group" with no "Adding kernel taint"
+ * before it), the 6.12 vfio core leaves the iommu group it made for the
+ * device, empty, in /sys/kernel/iommu_groups; the device has no link to
+ * it and a later bind makes a new one.
+ */
+static int vgroup_gone(void)
+{
+	long long end = now_ms() + SETTLE_MS;
+	int groups, orphans;
+
+	for (;;) {
+		groups = dir_entries(IOMMU_GROUPS);
+		if (groups == vbind_groups && !pci_attr(vbind_bdf, "iommu_group"))
+			return 0;
+		if (now_ms() > end)
+			break;
+		sleep_ms(50);
+	}
+	orphans = empty_groups();
+	if (groups == vbind_groups + 1 && orphans > vbind_orphans &&
+	    !pci_attr(vbind_bdf, "iommu_group")) {
+		vbind_groups = groups;
+		vbind_orphans = orphans;
+		return 0;
+	}
+	return fail("%s: a vfio-noiommu group is left after %d s (%d groups, %d before; the device %s an iommu_group link)",
+		    vbind_bdf, SETTLE_MS / 1000, groups, vbind_groups,
+		    pci_attr(vbind_bdf, "iommu_group") ? "has" : "has no");
+}
+
+/* A failed probe leaves no driver, attribute, vfio group or region. */
+static int vbind_residue(int err)
+{
+	char path[128];
+
+	(void)err;
+	if (pci_attr(vbind_bdf, "driver"))
+		return fail("%s is bound after a failed bind", vbind_bdf);
+	if (pci_attr(vbind_bdf, "egm_size"))
+		return fail("%s has egm_size after a failed bind", vbind_bdf);
+	if (vgroup_gone())
+		return -1;
+	if (!vbind_joins)
+		return region_gone(vbind_region, vbind_claim);
+	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s", vbind_region);
+	if (!exists(path) || !iomem_claims(vbind_claim))
+		return fail("%s went with a joining parent's failed bind",
+			    vbind_region);
+	return 0;
+}
+
+/* Bound, under injection or not: with its region, never without. */
+static int vbind_undo(void)
+{
+	if (!pci_attr(vbind_bdf, "egm_size"))
+		return fail("%s bound without its EGM region", vbind_bdf);
+	if (nvgrace_bind(vbind_bdf, false))
+		return fail("unbind %s", vbind_bdf);
+	return vbind_joins ? 0 : region_gone(vbind_region, vbind_claim);
+}
+
+static int vbind_path(const char *bdf, const char *region, const char *claim,
+		      bool joins, bool retry)
+{
+	static struct path p = { NULL, SCOPE_EGM, vbind_op, vbind_residue,
+				 vbind_undo, false, false };
+	char name[64];
+	int orphans;
+
+	vbind_bdf = bdf;
+	vbind_region = region;
+	vbind_claim = claim;
+	vbind_joins = joins;
+	snprintf(name, sizeof(name), "bind %s to " NVGRACE " (%s %s)", bdf,
+		 region, joins ? "joined" : "created");
+	p.name = name;
+	p.retry_clean = retry;
+	if (!check(!write_text(PCI_DEVICES "/" VGPU_A "/driver_override", NVGRACE) &&
+		   !write_text(PCI_DEVICES "/" VGPU_B "/driver_override", NVGRACE) &&
+		   !write_text(PCI_DEVICES "/" VGPU_C "/driver_override", NVGRACE),
+		   "driver_override"))
+		return -1;
+	if (pci_attr(bdf, "driver") &&
+	    !check(!nvgrace_bind(bdf, false), "unbind %s", bdf))
+		return -1;
+	if (!joins && region_gone(region, claim))
+		return -1;
+	vbind_groups = dir_entries(IOMMU_GROUPS);
+	vbind_orphans = empty_groups();
+	orphans = vbind_orphans;
+	run_path(&p);
+	if (vbind_orphans > orphans)
+		say("egm-faultinject: %s: the vfio core left %d empty iommu groups (not egm-core's)",
+		    name, vbind_orphans - orphans);
+	return check(!nvgrace_bind(bdf, true) && pci_attr(bdf, "egm_size"),
+		     "bind %s at the end", bdf) ? 0 : -1;
+}
+
+/*
+ * Probe of nvgrace-gpu: egm-core's registration (region, claim, poison
+ * bitmap, sink, retired table, debugfs), egm_size, the vfio device and its
+ * no-IOMMU group.  A failed bind through sysfs returns the probe's errno.
+ */
+static int test_vfio_bind(void)
+{
+	if (pci_attr(VGPU_B, "driver") &&
+	    !check(!nvgrace_bind(VGPU_B, false), "unbind %s", VGPU_B))
+		return -1;
+	vbind_path(VGPU_C, "egm0", "egm-pxm0", false, true);
+	/* GPU A creates egm1 as GPU C created egm0 (only its table differs). */
+	if (!check(!write_text(PCI_DEVICES "/" VGPU_A "/driver_override", NVGRACE) &&
+		   (pci_attr(VGPU_A, "driver") || !nvgrace_bind(VGPU_A, true)),
+		   "bind %s", VGPU_A))
+		return -1;
+	vbind_path(VGPU_B, "egm1", "egm-pxm1", true, true);
+	return failmsg[0] ? -1 : 0;
+}
+
+/* The device of GPU C, its EGM region and a mapping of it. */
+static struct vfio_dev vdev = VFIO_DEV_INIT;
+static struct egm_vregion vreg;
+static char *vmap;
+
+/* No tenancy is left once the device is closed. */
+static int vfio_no_tenant(const char *what)
+{
+	long n = holders("egm0");
+
+	return n ? fail("egm0: %ld tenancy holders after %s", n, what) : 0;
+}
+
+/* Nothing, or the region with its capability: never the device without. */
+static int vexposes(int fd)
+{
+	struct egm_vregion r;
+	int n = find_egm_region(fd, &r);
+
+	if (n == 1 && (r.size != 256ULL << 20 || !r.cap || r.cap->pxm != 0))
+		n = fail("GPU C: an EGM region of %#llx bytes, PXM %u",
+			 (unsigned long long)r.size, r.cap ? r.cap->pxm : ~0U);
+	else if (!n)
+		n = fail("GPU C opened without its EGM region");
+	egm_vregion_free(&r);
+	return n == 1 ? 0 : -1;
+}
+
+/* Scope egm: VFIO_GROUP_GET_DEVICE_FD alone, the group kept, region clean. */
+static int vopen_prepare(void)
+{
+	if (vdev.group < 0) {
+		if (vfio_open(VGPU_C, &vdev))
+			return fail("open GPU C's vfio device: %s", vfio_step);
+		close_fd(&vdev.fd);
+	}
+	return wait_state("egm0", "clean");
+}
+
+static int vopen_op(void)
+{
+	vdev.fd = ioctl(vdev.group, VFIO_GROUP_GET_DEVICE_FD, VGPU_C);
+	if (vdev.fd < 0)
+		return -errno;
+	track_fd(vdev.fd);
+	return 0;
+}
+
+static int vopen_residue(int err)
+{
+	(void)err;
+	return vfio_no_tenant("a failed open");
+}
+
+static int vopen_undo(void)
+{
+	int err = vexposes(vdev.fd);
+
+	close_fd(&vdev.fd);
+	return err ?: vfio_no_tenant("close");
+}
+
+/* Scope all: the container, the group and the device, one after another. */
+static int vopen_all_op(void)
+{
+	return vfio_open(VGPU_C, &vdev);
+}
+
+static int vopen_all_undo(void)
+{
+	int err = vexposes(vdev.fd);
+
+	vfio_close(&vdev);
+	return err ?: vfio_no_tenant("close");
+}
+
+/* Unbinding GPU C frees its region: no reference was left behind. */
+static int vregion_freed(void)
+{
+	vfio_close(&vdev);
+	if (!check(!wait_state("egm0", "clean"), "egm0 is not scrubbed") ||
+	    !check(!nvgrace_bind(VGPU_C, false), "unbind %s", VGPU_C) ||
+	    !check(!region_gone("egm0", "egm-pxm0"),
+		   "egm0 outlives its only parent: a reference was left"))
+		return -1;
+	return check(!nvgrace_bind(VGPU_C, true) && pci_attr(VGPU_C, "egm_size"),
+		     "bind %s again", VGPU_C) ? 0 : -1;
+}
+
+/*
+ * Open of GPU C's device: open_device adds the region (the exposure, the
+ * region entry of vfio-pci) and takes it at once when clean.
+ */
+static int test_vfio_open(void)
+{
+	static const struct path egm = { "open GPU C's vfio device", SCOPE_EGM,
+					 vopen_op, vopen_residue, vopen_undo,
+					 true, false };
+	static const struct path all = { "open GPU C's vfio device", SCOPE_ALL,
+					 vopen_all_op, vopen_residue,
+					 vopen_all_undo, true, false };
+
+	run_path_prepared(&egm, vopen_prepare);
+	vfio_close(&vdev);
+	run_path(&all);
+	vregion_freed();
+	return failmsg[0] ? -1 : 0;
+}
+
+/* VFIO_DEVICE_GET_REGION_INFO of GPU A's region: capability and list. */
+static int vinfo_op(void)
+{
+	struct vfio_region_info_cap_nvidia_egm *cap;
+	struct vfio_region_info *info = calloc(1, vreg.argsz);
+	int err = 0;
+
+	if (!info)
+		return -ENOMEM;
+	info->argsz = vreg.argsz;
+	info->index = vreg.index;
+	if (ioctl(vdev.fd, VFIO_DEVICE_GET_REGION_INFO, info)) {
+		err = -errno;
+		goto out;
+	}
+	cap = (void *)find_cap(info, VFIO_REGION_INFO_CAP_NVIDIA_EGM, sizeof(*cap));
+	/* Success is the whole capability, or the check fails (EBADMSG). */
+	if (!cap || cap->nr_listed != vreg.cap->nr_listed ||
+	    cap->nr_retired != vreg.cap->nr_retired ||
+	    memcmp(cap->retired, vreg.cap->retired, cap->nr_listed * 8)) {
+		fail("GET_REGION_INFO succeeded with %s", cap ?
+		     "another capability" : "no EGM capability");
+		err = -EBADMSG;
+	}
+out:
+	free(info);
+	return err;
+}
+
+/* The first mmap() or pread() of a device just opened takes the region. */
+static int vfirst_prepare(void)
+{
+	if (vdev.fd >= 0)
+		return 0;
+	if (vfio_open(VGPU_C, &vdev))
+		return fail("open GPU C's vfio device: %s", vfio_step);
+	return 0;
+}
+
+static int vmmap_op(void)
+{
+	void *p = mmap(NULL, VMAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vdev.fd, vreg.offset);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	vmap = p;
+	return 0;
+}
+
+static int vpread_op(void)
+{
+	uint64_t word;
+	ssize_t n = pread(vdev.fd, &word, sizeof(word), vreg.offset + 4096);
+
+	if (n < 0)
+		return -errno;
+	return n == sizeof(word) ? 0 : -EIO;
+}
+
+/*
+ * The device holds the region or not (the failure came before or after
+ * egm_region_acquire()), but no mapping does; closing it ends the tenancy.
+ */
+static int vfirst_residue(int err)
+{
+	long n = holders("egm0");
+
+	(void)err;
+	if (n != 0 && n != 1)
+		return fail("egm0: %ld tenancy holders after a failed first access, want 0 or 1",
+			    n);
+	vfio_close(&vdev);
+	return vfio_no_tenant("a failed first access and close");
+}
+
+static int vfirst_undo(void)
+{
+	int err = 0;
+
+	if (vmap) {
+		volatile uint64_t *q = (void *)vmap;
+
+		*q = 0x7c7c;
+		if (*q != 0x7c7c)
+			err = fail("the mapping reads %#" PRIx64, (uint64_t)*q);
+		*q = 0;
+		munmap(vmap, VMAP_LEN);
+		vmap = NULL;
+	}
+	if (holders("egm0") != 1)
+		err = err ?: fail("egm0: %ld tenancy holders, want the device's 1",
+				  holders("egm0"));
+	vfio_close(&vdev);
+	return err ?: vfio_no_tenant("close");
+}
+
+static int vregion_setup(const char *bdf, uint64_t size)
+{
+	vfio_close(&vdev);
+	egm_vregion_free(&vreg);
+	if (vfio_open(bdf, &vdev))
+		return fail("open %s's vfio device: %s", bdf, vfio_step);
+	if (find_egm_region(vdev.fd, &vreg) != 1 || vreg.size != size)
+		return fail("%s: no EGM region of %#llx bytes", bdf,
+			    (unsigned long long)size);
+	return 0;
+}
+
+static int test_vfio_region(void)
+{
+	static const struct path info_egm = {
+		"VFIO_DEVICE_GET_REGION_INFO of GPU A's EGM region", SCOPE_EGM,
+		vinfo_op, NULL, NULL, true, false };
+	static const struct path info_all = {
+		"VFIO_DEVICE_GET_REGION_INFO of GPU A's EGM region", SCOPE_ALL,
+		vinfo_op, NULL, NULL, true, false };
+	static const struct path map = {
+		"first mmap of GPU C's EGM region", SCOPE_ALL, vmmap_op,
+		vfirst_residue, vfirst_undo, true, false };
+	static const struct path rd = {
+		"first pread of GPU C's EGM region", SCOPE_ALL, vpread_op,
+		vfirst_residue, vfirst_undo, true, false };
+
+	if (vregion_setup(VGPU_A, 1ULL << 30))
+		goto out;
+	if (!check(vreg.cap->nr_listed > 0, "GPU A's capability lists no page"))
+		goto out;
+	run_path(&info_egm);
+	run_path(&info_all);
+	if (vregion_setup(VGPU_C, 256ULL << 20))
+		goto out;
+	vfio_close(&vdev);
+	run_path_prepared(&map, vfirst_prepare);
+	run_path_prepared(&rd, vfirst_prepare);
+	vregion_freed();
+out:
+	vfio_close(&vdev);
+	egm_vregion_free(&vreg);
+	return failmsg[0] ? -1 : 0;
+}
+
 struct test {
 	const char *name;
 	int (*fn)(void);
@@ -905,9 +1378,19 @@ static const struct test tests[] = {
 	{ "fi_open_file", test_open_file },
 	{ "fi_scrub", test_scrub },
 	{ "fi_unload", test_unload },
+	/* The VFIO suite's boot: run only when named (named_only()). */
+	{ "fi_vfio_bind", test_vfio_bind },
+	{ "fi_vfio_open", test_vfio_open },
+	{ "fi_vfio_region", test_vfio_region },
 };
 
 #define NR_TESTS ((int)ARRAY_SIZE(tests))
+
+/* The VFIO paths need the VFIO suite's machine: not in the default set. */
+static bool named_only(const struct test *t)
+{
+	return !strncmp(t->name, "fi_vfio_", strlen("fi_vfio_"));
+}
 
 /* After each test but the last, what it left (older than 5 s) shows. */
 static void leak_cleanup(void)
@@ -922,10 +1405,12 @@ int main(int argc, char **argv)
 
 	if (harness_setup())
 		return 1;
+	if (getenv("EGM_FI_SUMMARY"))
+		summary_prefix = getenv("EGM_FI_SUMMARY");
 	if (getenv("EGM_PARENT_PARAMS"))
 		parent_params = getenv("EGM_PARENT_PARAMS");
 	for (i = 0; i < NR_TESTS; i++)
-		run[i] = argc < 2;
+		run[i] = argc < 2 && !named_only(&tests[i]);
 	for (j = 1; j < argc; j++) {
 		for (i = 0; i < NR_TESTS && strcmp(argv[j], tests[i].name); i++)
 			;
@@ -954,7 +1439,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_TESTS; i++)
 		if (run[i])
 			harness_run(tests[i].name, tests[i].fn,
-				    i < NR_TESTS - 1 ? leak_cleanup : NULL);
+				    tests[i].fn != test_unload ? leak_cleanup : NULL);
 	harness_summary(tally->passed, tally->failed);
 	return checks_failed || tally->failed ? 1 : 0;
 }
