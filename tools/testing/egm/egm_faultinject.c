@@ -1007,22 +1007,23 @@ static int vgroup_gone(void)
 
 	for (;;) {
 		groups = dir_entries(IOMMU_GROUPS);
+		orphans = empty_groups();
 		if (groups == vbind_groups && !pci_attr(vbind_bdf, "iommu_group"))
 			return 0;
+		/* The vfio core's orphan: taken as the new baseline. */
+		if (groups == vbind_groups + 1 && orphans == vbind_orphans + 1 &&
+		    !pci_attr(vbind_bdf, "iommu_group")) {
+			vbind_groups = groups;
+			vbind_orphans = orphans;
+			return 0;
+		}
 		if (now_ms() > end)
 			break;
 		sleep_ms(50);
 	}
-	orphans = empty_groups();
-	if (groups == vbind_groups + 1 && orphans > vbind_orphans &&
-	    !pci_attr(vbind_bdf, "iommu_group")) {
-		vbind_groups = groups;
-		vbind_orphans = orphans;
-		return 0;
-	}
-	return fail("%s: a vfio-noiommu group is left after %d s (%d groups, %d before; the device %s an iommu_group link)",
+	return fail("%s: its group is left after %d s (%d groups, %d before, link %s)",
 		    vbind_bdf, SETTLE_MS / 1000, groups, vbind_groups,
-		    pci_attr(vbind_bdf, "iommu_group") ? "has" : "has no");
+		    pci_attr(vbind_bdf, "iommu_group") ? "there" : "gone");
 }
 
 /* A failed probe leaves no driver, attribute, vfio group or region. */
@@ -1087,7 +1088,7 @@ static int vbind_path(const char *bdf, const char *region, const char *claim,
 	orphans = vbind_orphans;
 	run_path(&p);
 	if (vbind_orphans > orphans)
-		say("egm-faultinject: %s: the vfio core left %d empty iommu groups (not egm-core's)",
+		say("egm-faultinject: %s: %d empty iommu groups left by the vfio core",
 		    name, vbind_orphans - orphans);
 	return check(!nvgrace_bind(bdf, true) && pci_attr(bdf, "egm_size"),
 		     "bind %s at the end", bdf) ? 0 : -1;
