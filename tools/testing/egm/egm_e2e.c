@@ -880,11 +880,11 @@ static bool mremap_hole(void *p, uint64_t len)
  * PUD leaf for a bad table entry, print "bad pud" and clear it without a
  * TLB flush.  The old mapping stays, with its leaf and its data.  What
  * mremap() does before it asks where to put the mapping is done anyway:
- * MREMAP_FIXED unmaps the destination.
+ * MREMAP_FIXED unmaps the destination, a shrinking move unmaps the tail.
  */
 static int test_mremap_huge(void)
 {
-	const uint64_t len = EGM1_SIZE;
+	const uint64_t len = EGM1_SIZE, half = EGM1_SIZE / 2;
 	char *p = MAP_FAILED, *res = MAP_FAILED, *dst, *r;
 	uint64_t res_len = 2 * PUD_BYTES;
 	struct faults f0, f1, f2;
@@ -941,6 +941,19 @@ static int test_mremap_huge(void)
 	CHECK(f2.pud == f1.pud && f2.pmd == f1.pmd && f2.pte == f1.pte,
 	      "the 1 GiB leaf did not survive mremap(): reading it back faulted (+%lld pud, +%lld pmd, +%lld pte)",
 	      f2.pud - f1.pud, f2.pmd - f1.pmd, f2.pte - f1.pte);
+
+	/*
+	 * A shrinking move unmaps the tail first (splitting the PUD leaf:
+	 * egm-core's ->may_split zaps it), then is refused.
+	 */
+	r = mremap(p, len, half, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	CHECK(r == MAP_FAILED && errno == EINVAL,
+	      "shrinking mremap(MAYMOVE|FIXED) to %p: %s, want EINVAL",
+	      (void *)dst, r == MAP_FAILED ? errstr(errno) : "moved");
+	CHECK(mremap_hole(p + half, len - half),
+	      "the tail of a refused shrinking move is still mapped");
+	if (mremap_check(p, half, "after a shrinking mremap(MAYMOVE|FIXED)"))
+		goto fail;
 out:
 	if (res != MAP_FAILED)
 		munmap(res, res_len);
