@@ -264,9 +264,11 @@ struct egm_pfn_space_test_ops {
 	int (*register_space)(struct pfn_address_space *space);
 	void (*unregister_space)(struct pfn_address_space *space);
 };
+
 extern const struct egm_pfn_space_test_ops *egm_pfn_space_test_ops;
 void egm_registry_wait_freed(void);
 #endif
+
 int egm_poison_load_table(struct egm_region *region, struct device *parent,
 			  phys_addr_t table_pa, size_t table_size);
 int egm_poison_parse_table(struct egm_region *region, struct device *parent,
