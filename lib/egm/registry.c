@@ -279,18 +279,25 @@ static void egm_region_release_unlock(struct kref *ref)
 }
 
 /*
- * A table that cannot be read is logged and leaves the registration in
- * place: its pages can still be reported with egm_report_poison().
+ * A table that cannot be mapped fails the registration (-ENOMEM): the
+ * region must never reach a tenant without the pages its firmware retired,
+ * and a later attempt may succeed.  A malformed table is logged and leaves
+ * the registration in place, with what it could read: nothing better can
+ * be had, and its pages can still be reported with egm_report_poison().
  */
-static void egm_region_load_retired(struct egm_region *region,
-				    struct device *parent,
-				    const struct egm_region_desc *desc)
+static int egm_region_load_retired(struct egm_region *region,
+				   struct device *parent,
+				   const struct egm_region_desc *desc)
 {
+	int ret;
+
 	lockdep_assert_held(&egm_registry_lock);
 
-	if (desc->retired_table_pa)
-		egm_poison_load_table(region, parent, desc->retired_table_pa,
-				      desc->retired_table_size);
+	if (!desc->retired_table_pa)
+		return 0;
+	ret = egm_poison_load_table(region, parent, desc->retired_table_pa,
+				    desc->retired_table_size);
+	return ret == -ENOMEM ? ret : 0;
 }
 
 static void egm_region_put_work_fn(struct work_struct *work)
@@ -352,9 +359,9 @@ static struct egm_region *egm_region_create(struct device *parent,
 		goto err_release;
 
 	/* Retired pages are known before anyone can scrub or map the region. */
-	egm_region_load_retired(region, parent, desc);
-
-	err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
+	err = egm_region_load_retired(region, parent, desc);
+	if (!err)
+		err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
 	if (err)
 		goto err_teardown;
 
@@ -390,7 +397,8 @@ err_free:
  * that differs from the one the PXM's region was created with;
  * -EOVERFLOW when base + size wraps; -EEXIST when @parent is already
  * attached to that PXM; -EBUSY when the range overlaps another PXM's region
- * or is claimed by someone else; -ENOMEM.
+ * or is claimed by someone else; -ENOMEM, also when the parent's
+ * retired-page table cannot be mapped.
  * Every failure is logged and leaves nothing registered.
  */
 struct egm_attachment *egm_register_region(struct device *parent,
@@ -413,9 +421,10 @@ struct egm_attachment *egm_register_region(struct device *parent,
 	region = xa_load(&egm_regions, desc->pxm);
 	if (region) {
 		err = egm_region_check_join(region, parent, desc);
+		if (!err)
+			err = egm_region_load_retired(region, parent, desc);
 		if (err)
 			goto err_unlock;
-		egm_region_load_retired(region, parent, desc);
 	} else {
 		region = egm_region_create(parent, desc);
 		if (IS_ERR(region)) {

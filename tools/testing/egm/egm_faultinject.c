@@ -967,6 +967,7 @@ static int vbind_groups;
 
 static int vbind_op(void)
 {
+	kmsg_skip();
 	return nvgrace_bind(vbind_bdf, true);
 }
 
@@ -1047,11 +1048,20 @@ static int vbind_residue(int err)
 	return 0;
 }
 
-/* Bound, under injection or not: with its region, never without. */
+/*
+ * Bound, under injection or not: with its region, never without, and never
+ * without the firmware's retired pages.
+ */
 static int vbind_undo(void)
 {
+	char line[256];
+
 	if (!pci_attr(vbind_bdf, "egm_size"))
 		return fail("%s bound without its EGM region", vbind_bdf);
+	if (kmsg_grep(kmsg_fd, "cannot map the retired-page table", line,
+		      sizeof(line)))
+		return fail("%s bound without its retired-page table: %s",
+			    vbind_bdf, line);
 	if (nvgrace_bind(vbind_bdf, false))
 		return fail("unbind %s", vbind_bdf);
 	return vbind_joins ? 0 : region_gone(vbind_region, vbind_claim);
