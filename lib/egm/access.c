@@ -20,6 +20,7 @@
 #include <linux/device.h>
 #include <linux/egm_core.h>
 #include <linux/mm.h>
+#include <trace/events/egm.h>
 
 #include "egm_compat.h"
 #include "egm_internal.h"
@@ -60,6 +61,8 @@ void egm_region_zap(struct egm_region *region, u64 offset, u64 len)
 void egm_region_revoke(struct egm_region *region)
 {
 	mutex_lock(&region->access_lock);
+	if (READ_ONCE(region->alive))
+		trace_egm_revoke(region->pxm);
 	WRITE_ONCE(region->alive, false);
 	mutex_unlock(&region->access_lock);
 
@@ -94,6 +97,8 @@ int egm_reset_begin(struct egm_attachment *attachment)
 	}
 	attachment->in_reset = true;
 	WRITE_ONCE(region->resets, region->resets + 1);
+	trace_egm_reset_begin(region->pxm, dev_name(attachment->parent),
+			      region->resets);
 	mutex_unlock(&region->access_lock);
 
 	synchronize_srcu(&egm_srcu);
@@ -128,6 +133,8 @@ void egm_reset_end(struct egm_attachment *attachment)
 	attachment->in_reset = false;
 	WRITE_ONCE(region->resets, region->resets - 1);
 	last = !region->resets;
+	trace_egm_reset_end(region->pxm, dev_name(attachment->parent),
+			    region->resets);
 	mutex_unlock(&region->access_lock);
 
 	if (last)
@@ -151,6 +158,8 @@ void egm_reset_abandon(struct egm_attachment *attachment)
 		attachment->in_reset = false;
 		WRITE_ONCE(region->resets, region->resets - 1);
 		last = !region->resets;
+		trace_egm_reset_end(region->pxm, dev_name(attachment->parent),
+				    region->resets);
 		dev_warn(attachment->parent,
 			 "EGM PXM %u: unregistered during a reset, reset ended\n",
 			 region->pxm);

@@ -43,6 +43,7 @@
 #include <linux/mman.h>
 #include <linux/overflow.h>
 #include <kunit/visibility.h>
+#include <trace/events/egm.h>
 
 #include "egm_compat.h"
 #include "egm_internal.h"
@@ -122,6 +123,7 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	unsigned long nr = 1UL << order;
 	pgoff_t pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	unsigned long pfn = PHYS_PFN(region->base) + pgoff;
+	u32 pxm = region->pxm;
 	bool leaf = false;
 	vm_fault_t ret;
 	int idx;
@@ -154,13 +156,17 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		srcu_read_unlock(&egm_srcu, idx);
 
 		ret = egm_fault_wait_reset(vmf, region);
-		if (ret)
+		if (ret) {
+			/* The region may be gone: no dereference after the wait. */
+			trace_egm_fault(pxm, (u64)pgoff << PAGE_SHIFT, size, ret);
 			return ret;
+		}
 	}
 	srcu_read_unlock(&egm_srcu, idx);
 
 	if (leaf && ret == VM_FAULT_NOPAGE)
 		atomic64_inc(&region->faults[egm_order_leaf(order)]);
+	trace_egm_fault(pxm, (u64)pgoff << PAGE_SHIFT, size, ret);
 	return ret;
 }
 

@@ -28,6 +28,7 @@
 #include <linux/sizes.h>
 #include <linux/unaligned.h>
 #include <kunit/visibility.h>
+#include <trace/events/egm.h>
 
 #ifdef CONFIG_ACPI_APEI_GHES
 #include <acpi/ghes.h>
@@ -167,6 +168,8 @@ unsigned long egm_region_mark_poison(struct egm_region *region, u64 offset,
 		if (!test_and_set_bit(i, region->poison))
 			added++;
 	atomic_long_add(added, &region->nr_poisoned);
+	trace_egm_poison(region->pxm, (u64)first << PAGE_SHIFT,
+			 last - first + 1, added);
 	return added;
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_mark_poison);

@@ -34,12 +34,14 @@
 #include <linux/cpumask.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/topology.h>
 #include <kunit/visibility.h>
+#include <trace/events/egm.h>
 
 #include "egm_internal.h"
 
@@ -134,6 +136,7 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 		.nr_chunks = DIV_ROUND_UP(region->size, EGM_SCRUB_CHUNK),
 	};
 	unsigned int nr, i;
+	u64 start, done;
 	int ret = 0;
 
 	might_sleep();
@@ -159,10 +162,12 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 	egm_region_sink_scrub(region);
 
 	nr = egm_scrub_nr_workers(region, run.nr_chunks);
+	start = ktime_get_ns();
+	trace_egm_scrub_begin(region->pxm, region->size, nr);
 	workers = kcalloc(nr, sizeof(*workers), GFP_KERNEL);
 	if (!workers) {
 		ret = -ENOMEM;
-		goto out;
+		goto out_trace;
 	}
 
 	atomic64_set(&run.next_chunk, 0);
@@ -188,6 +193,10 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 	/* A chunk that was taken was zeroed whole: all taken means all done. */
 	if (atomic64_read(&run.next_chunk) < run.nr_chunks)
 		ret = -EINTR;
+out_trace:
+	done = min_t(u64, (u64)atomic64_read(&run.next_chunk) * EGM_SCRUB_CHUNK,
+		     region->size);
+	trace_egm_scrub_end(region->pxm, done, ktime_get_ns() - start, ret);
 out:
 	if (atomic_dec_and_test(&region->scrub_runs))
 		wake_up_all(&region->state_wq);
@@ -348,6 +357,7 @@ static enum egm_state egm_region_try_acquire(struct egm_region *region,
 			region->acquirer_holds = true;
 			region->state = EGM_IN_USE;
 			egm_region_get(region);
+			trace_egm_tenant_acquire(region->pxm);
 		}
 	}
 	mutex_unlock(&region->state_lock);
@@ -482,6 +492,7 @@ void egm_region_end_tenancy(struct egm_region *region)
 	region->state = EGM_DIRTY;
 	region->tenancy = NULL;
 	mutex_unlock(&region->state_lock);
+	trace_egm_tenant_release(region->pxm);
 
 	pr_debug("PXM %u: tenancy ended\n", region->pxm);
 	egm_region_kick_scrub(region);

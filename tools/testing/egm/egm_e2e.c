@@ -39,6 +39,7 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -434,7 +435,7 @@ static int test_ioctl_bad_input(void)
 	uint64_t first = fw_block_offset();
 	uint32_t need, nr;
 	void *bad = MAP_FAILED;
-	int fd, ret = 0;
+	int fd, r, ret = 0;
 
 	fd = egm_open(EGM0_DEV);
 	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
@@ -1319,6 +1320,142 @@ out:
 	if (pfd[1] >= 0)
 		close(pfd[1]);
 	return ret;
+}
+
+/*
+ * ---- Tracepoints (include/trace/events/egm.h) ----
+ */
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define TRACE_BUF	(1 << 20)
+
+static void trace_cleanup(void)
+{
+	write_text(TRACEFS "/events/egm/enable", "0");
+	parent_debugfs(EGM1_PARENT_A, "reset", "0");
+	parent_bind(EGM0_PARENT, true);
+}
+
+/* Print up to @max lines of @text that are not comments, with @prefix. */
+static void say_lines(const char *prefix, const char *text, int max)
+{
+	for (const char *l = text; *l && max > 0; ) {
+		int len = strcspn(l, "\n");
+
+		if (*l != '#') {
+			say("%s%.*s", prefix, len, l);
+			max--;
+		}
+		l += len + (l[len] == '\n');
+	}
+}
+
+/* Does the trace hold an event @name whose fields contain @fields? */
+static bool trace_has(const char *trace, const char *name, const char *fields)
+{
+	char want[96];
+
+	snprintf(want, sizeof(want), " %s: ", name);
+	for (const char *l = strstr(trace, want); l; l = strstr(l + 1, want)) {
+		const char *end = strchr(l, '\n');
+		const char *f = strstr(l, fields);
+
+		if (f && (!end || f < end))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Each event fires with the fields an operator reads: a tenancy of egm0
+ * (acquire; faults of the first 2 MiB, which hold the firmware's retired
+ * block and fall back to 4 KiB, and of the next 2 MiB, one leaf; a report
+ * of an already retired page; release; the background scrub of all 256
+ * MiB), a reset of egm1's parent, the revoke when egm0's only parent
+ * leaves, and the firmware's table applied when it comes back.
+ */
+static int test_tracepoints_fire(void)
+{
+	static const struct { const char *name, *fields; } want[] = {
+		{ "egm_tenant_acquire", "pxm=0" },
+		/* The first 2 MiB hold the firmware's retired block. */
+		{ "egm_fault", "pxm=0 offset=0x0 size=0x200000 result=FALLBACK" },
+		{ "egm_fault", "pxm=0 offset=0x0 size=0x1000 result=NOPAGE" },
+		{ "egm_fault", "pxm=0 offset=0x200000 size=0x200000 result=NOPAGE" },
+		{ "egm_poison", "pxm=0 offset=0x110000 pages=1 new=0" },
+		{ "egm_reset_begin", "pxm=1 parent=" EGM1_PARENT_A " resets=1" },
+		{ "egm_reset_end", "pxm=1 parent=" EGM1_PARENT_A " resets=0" },
+		{ "egm_tenant_release", "pxm=0" },
+		{ "egm_scrub_begin", "pxm=0 bytes=268435456 workers=" },
+		{ "egm_scrub_end", "pxm=0 bytes=268435456 duration_ns=" },
+		{ "egm_revoke", "pxm=0" },
+		/* Rebound: the firmware's table retires its 64 KiB block. */
+		{ "egm_poison", "pxm=0 offset=0x110000 pages=16 new=16" },
+	};
+	char *buf = NULL, *p = MAP_FAILED;
+	int fd = -1, tfd, err, n, ret = 0;
+
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
+		return fail("mount tracefs on %s: %s", TRACEFS, errstr(errno));
+	tfd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
+	CHECK(tfd >= 0, "clear %s/trace: %s", TRACEFS, errstr(errno));
+	close(tfd);
+	err = write_text(TRACEFS "/events/egm/enable", "1");
+	CHECK(!err, "enable %s/events/egm: %s", TRACEFS, errstr(err));
+	CHECK(!write_text(TRACEFS "/tracing_on", "1"), "tracing_on: %s",
+	      errstr(errno));
+
+	if (wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
+		goto fail;
+	fd = egm_open(EGM0_DEV);
+	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
+	p = map_fd(fd, 0, 4UL << 20, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap 4 MiB: %s", errstr(errno));
+	*word(p, 0) = 1;
+	*word(p, 2UL << 20) = 1;
+	err = parent_debugfs(EGM0_PARENT, "poison", "0x60110000");
+	CHECK(!err, "report the retired page again: %s", errstr(err));
+	err = parent_debugfs(EGM1_PARENT_A, "reset", "1");
+	CHECK(!err, "reset %s: %s", EGM1_PARENT_A, errstr(err));
+	err = parent_debugfs(EGM1_PARENT_A, "reset", "0");
+	CHECK(!err, "end the reset of %s: %s", EGM1_PARENT_A, errstr(err));
+	unmap(p, 4UL << 20);
+	p = MAP_FAILED;
+	close_fd(&fd);
+	if (wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
+		goto fail;
+
+	err = parent_bind(EGM0_PARENT, false);
+	CHECK(!err, "unbind %s: %s", EGM0_PARENT, errstr(err));
+	CHECK(wait_path(EGM0_DEV, false, DEVNODE_TIMEOUT_MS),
+	      "%s still there after unbinding %s", EGM0_DEV, EGM0_PARENT);
+	err = parent_bind(EGM0_PARENT, true);
+	CHECK(!err, "rebind %s: %s", EGM0_PARENT, errstr(err));
+	CHECK(wait_path(EGM0_DEV, true, DEVNODE_TIMEOUT_MS),
+	      "%s not back after rebinding %s", EGM0_DEV, EGM0_PARENT);
+	write_text(TRACEFS "/events/egm/enable", "0");
+
+	buf = calloc(1, TRACE_BUF);
+	CHECK(buf, "out of memory");
+	n = read_text(TRACEFS "/trace", buf, TRACE_BUF);
+	CHECK(n > 0, "read %s/trace: %s", TRACEFS, errstr(n));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		if (trace_has(buf, want[i].name, want[i].fields))
+			continue;
+		ret = fail("no %s event with \"%s\" in %s/trace", want[i].name,
+			   want[i].fields, TRACEFS);
+		say_lines("trace: ", buf, 40);
+		break;
+	}
+out:
+	if (p != MAP_FAILED)
+		unmap(p, 4UL << 20);
+	close_fd(&fd);
+	free(buf);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
 }
 
 /*
@@ -2413,6 +2550,7 @@ static const struct test tests[] = {
 	{ "dedup_unbind", test_dedup_unbind, dedup_cleanup },
 	{ "reset_blocks", test_reset_blocks, reset_cleanup },
 	{ "revoke_sigbus_on_unbind", test_revoke_sigbus_on_unbind, revoke_cleanup },
+	{ "tracepoints_fire", test_tracepoints_fire, trace_cleanup },
 	{ "ioctl_bad_argsz_and_pointers", test_ioctl_bad_argsz_and_pointers, NULL },
 	{ "file_ops_bad_input", test_file_ops_bad_input, NULL },
 	{ "mmap_bad_flags", test_mmap_bad_flags, NULL },
