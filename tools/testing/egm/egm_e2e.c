@@ -1251,6 +1251,19 @@ out:
 	return ret;
 }
 
+/* Bind egm0's only parent again and wait for /dev/egm0: 0, or fail(). */
+static int egm0_rebind(void)
+{
+	int err = parent_bind(EGM0_PARENT, true);
+
+	if (err)
+		return fail("rebind %s: %s", EGM0_PARENT, errstr(err));
+	if (!wait_path(EGM0_DEV, true, DEVNODE_TIMEOUT_MS))
+		return fail("%s not back after rebinding %s", EGM0_DEV,
+			    EGM0_PARENT);
+	return 0;
+}
+
 static void revoke_cleanup(void)
 {
 	parent_bind(EGM0_PARENT, true);
@@ -1308,10 +1321,7 @@ static int test_revoke_sigbus_on_unbind(void)
 	CHECK(wait_path(EGM0_DEV, false, DEVNODE_TIMEOUT_MS),
 	      "%s still there after unbinding %s", EGM0_DEV, EGM0_PARENT);
 
-	err = parent_bind(EGM0_PARENT, true);
-	CHECK(!err, "rebind %s: %s", EGM0_PARENT, errstr(err));
-	CHECK(wait_path(EGM0_DEV, true, DEVNODE_TIMEOUT_MS),
-	      "%s not back after rebinding %s", EGM0_DEV, EGM0_PARENT);
+	ret = egm0_rebind();
 out:
 	if (pid > 0)
 		kill_child(pid);
@@ -1429,10 +1439,8 @@ static int test_tracepoints_fire(void)
 	CHECK(!err, "unbind %s: %s", EGM0_PARENT, errstr(err));
 	CHECK(wait_path(EGM0_DEV, false, DEVNODE_TIMEOUT_MS),
 	      "%s still there after unbinding %s", EGM0_DEV, EGM0_PARENT);
-	err = parent_bind(EGM0_PARENT, true);
-	CHECK(!err, "rebind %s: %s", EGM0_PARENT, errstr(err));
-	CHECK(wait_path(EGM0_DEV, true, DEVNODE_TIMEOUT_MS),
-	      "%s not back after rebinding %s", EGM0_DEV, EGM0_PARENT);
+	if (egm0_rebind())
+		goto fail;
 	write_text(TRACEFS "/events/egm/enable", "0");
 
 	buf = calloc(1, TRACE_BUF);
