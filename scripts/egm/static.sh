@@ -77,15 +77,11 @@ cp=(env GIT_DIR=/nonexistent "$EGM_KSRC/scripts/checkpatch.pl"
 # kernel-only helpers: volatile sig_atomic_t is what C requires in signal
 # handlers, BIT_ULL() is not in libc, __printf() and friends must be defined
 # from __attribute__ there, PRIu64 is <inttypes.h>'s name, and a
-# test harness's CHECK() returns.  Trace event headers keep the layout of
-# the kernel's own (TP_STRUCT__entry( ... ) blocks, arguments aligned by
-# tabs), and a __print_flags() table is a list of initializers that
-# cannot be parenthesized.
-compat=() kernel_src=() user_src=() trace_hdr=()
+# test harness's CHECK() returns.
+compat=() kernel_src=() user_src=()
 for f in "${sources[@]}"; do
 	case "$f" in
 	*/egm_compat.h) compat+=("$f") ;;
-	include/trace/events/*) trace_hdr+=("$f") ;;
 	tools/*) user_src+=("$f") ;;
 	*) kernel_src+=("$f") ;;
 	esac
@@ -94,9 +90,6 @@ done
 	"${cp[@]}" -f "${kernel_src[@]}" || true
 	[ ${#compat[@]} = 0 ] || "${cp[@]}" --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f "${compat[@]}" || true
-	[ ${#trace_hdr[@]} = 0 ] || "${cp[@]}" \
-		--ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,COMPLEX_MACRO \
-		-f "${trace_hdr[@]}" || true
 	[ ${#user_src[@]} = 0 ] || "${cp[@]}" \
 		--ignore VOLATILE,PREFER_DEFINED_ATTRIBUTE_MACRO,BIT_MACRO,CAMELCASE,MACRO_WITH_FLOW_CONTROL \
 		-f "${user_src[@]}" || true
