@@ -37,7 +37,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -1555,24 +1554,10 @@ static bool klog_has(const char *log, const char *a, const char *b)
  */
 static char *klog_since(const char *mark)
 {
-	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
-	char *buf, *from, *at;
-	int n;
+	char *buf = kernel_log(), *from, *at;
 
-	if (size <= 0)
-		size = 1 << 20;
-	buf = malloc(size + 1);
-	if (!buf) {
-		fail("out of memory");
+	if (!buf)
 		return NULL;
-	}
-	n = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
-	if (n < 0) {
-		fail("klogctl(READ_ALL): %s", errstr(errno));
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
 	from = buf;
 	while ((at = strstr(from, mark)))
 		from = at + strlen(mark);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -310,6 +311,30 @@ static bool exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
+}
+
+/* The kernel log (malloc'ed, NUL terminated), or NULL after fail(). */
+static __maybe_unused char *kernel_log(void)
+{
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *buf;
+	int n;
+
+	if (size <= 0)
+		size = 1 << 20;
+	buf = malloc(size + 1);
+	if (!buf) {
+		fail("out of memory");
+		return NULL;
+	}
+	n = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
+	if (n < 0) {
+		fail("klogctl(READ_ALL): %s", errstr(errno));
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	return buf;
 }
 
 /*

@@ -55,7 +55,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -308,30 +307,6 @@ static int pci_unbind(const char *bdf, const char *driver)
 
 	snprintf(path, sizeof(path), PCI_DRIVERS "/%s/unbind", driver);
 	return write_text(path, bdf);
-}
-
-/* The kernel log (malloc'ed, NUL terminated), or NULL after fail(). */
-static char *kernel_log(void)
-{
-	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
-	char *buf;
-	int n;
-
-	if (size <= 0)
-		size = 1 << 20;
-	buf = malloc(size + 1);
-	if (!buf) {
-		fail("out of memory");
-		return NULL;
-	}
-	n = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
-	if (n < 0) {
-		fail("klogctl(READ_ALL): %s", errstr(errno));
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	return buf;
 }
 
 /* Whether a line of @log holds both @a and @b. */
