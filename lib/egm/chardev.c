@@ -173,8 +173,8 @@ static long egm_ioctl_get_info(struct egm_region *region,
  * counts them.  @count is exactly the number of offsets written, or the
  * call fails with ENOSPC and @argsz says how much room every entry takes.
  */
-VISIBLE_IF_KUNIT long egm_ioctl_get_retired(struct egm_region *region,
-					    struct egm_retired_pages __user *uarg)
+long egm_ioctl_get_retired(struct egm_region *region,
+			   struct egm_retired_pages __user *uarg)
 {
 	unsigned long minsz = offsetofend(struct egm_retired_pages, granularity);
 	u64 batch[EGM_RETIRED_BATCH];
