@@ -33,8 +33,8 @@
  * bind of a region's first parent (egm0, egm1) and of a joining parent
  * (egm1), open of /dev/egmN, EGM_GET_RETIRED_PAGES, mmap and fork of a
  * mapping (scope all), and the scrub: a background scrub whose worker
- * array cannot be allocated (probability mode, any task), then an opener
- * that scrubs itself and fails the same way.
+ * array cannot be allocated (probability mode, in the scrub work
+ * function), then an opener that scrubs itself and fails the same way.
  *
  * The VFIO frontend's paths run only when named (fi_vfio_bind,
  * fi_vfio_open, fi_vfio_region), in the VFIO suite's boot
@@ -202,6 +202,33 @@ static int find_module_area(void)
 	}
 	fclose(f);
 	return module_area_start ? 0 : -ENOENT;
+}
+
+/*
+ * The code of one function, as the stacktrace filter takes it: from its
+ * symbol to the next symbol above it in /proc/kallsyms.
+ */
+static int symbol_range(const char *want, uint64_t *start, uint64_t *end)
+{
+	unsigned long long addr;
+	char line[256], type, name[200];
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return -errno;
+	*start = 0;
+	*end = ~0ULL;
+	while (!*start && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %199s", &addr, &type, name) == 3 &&
+		    (type == 't' || type == 'T') && !strcmp(name, want))
+			*start = addr;
+	rewind(f);
+	while (*start && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx", &addr) == 1 && addr > *start &&
+		    addr < *end)
+			*end = addr;
+	fclose(f);
+	return *start && *end != ~0ULL ? 0 : -ENOENT;
 }
 
 static void nth_set(unsigned int n)
@@ -858,18 +885,32 @@ out:
  * The scrub's worker array: a background scrub that cannot allocate it
  * leaves the region dirty; an opener then scrubs itself, and fails the
  * same way (ENOMEM, region still dirty) before it succeeds.
+ *
+ * The background scrub runs in a kworker, so fail-nth cannot reach it:
+ * the next allocation made with the scrub work function on the stack
+ * fails instead (probability mode, once).  Only that function's code:
+ * with all module code in scope, the closer's path or this program's own
+ * debugfs reads (single_open() under egm_core's ->open) could take the
+ * one failure first when the kworker is slow to run.
  */
 static int test_scrub(void)
 {
-	char state[32] = "";
+	char start[32], stop[32], state[32] = "";
+	uint64_t fn_start = 0, fn_end = 0;
 	long long end;
 	int err;
 
+	if (!check(!symbol_range("egm_scrub_work_fn", &fn_start, &fn_end),
+		   "egm_scrub_work_fn is not in /proc/kallsyms"))
+		return -1;
 	if (!check(!wait_state("egm0", "clean") && !open_op(),
 		   "open /dev/egm0: %s", errstr(errno)))
 		return -1;
-	/* The next allocation under module code, in any task, fails once. */
-	fi_scope(SCOPE_EGM);
+	snprintf(start, sizeof(start), "%" PRIu64, fn_start);
+	snprintf(stop, sizeof(stop), "%" PRIu64, fn_end);
+	fi_scope(SCOPE_ALL);	/* widest first, then narrow from below */
+	knob(FAILSLAB, "require-start", start);
+	knob(FAILSLAB, "require-end", stop);
 	knob(FAILSLAB, "times", "1");
 	knob(FAILSLAB, "probability", "100");
 	close_fd(&fd0);	/* the tenancy ends: a background scrub starts */
@@ -880,6 +921,7 @@ static int test_scrub(void)
 	} while (strcmp(state, "dirty") && strcmp(state, "clean") && now_ms() < end);
 	knob(FAILSLAB, "probability", "0");
 	knob(FAILSLAB, "times", "-1");
+	fi_scope(SCOPE_EGM);
 	if (!check(!strcmp(state, "dirty"),
 		   "egm0 is \"%s\" after its background scrub failed, want \"dirty\"",
 		   state))
