@@ -25,14 +25,15 @@ S := scripts/egm
 
 .PHONY: all help setup prepare kunit kunit-all kernel static modules check \
 	summary clean-results qemu-test qemu-dma-test qemu-chaos-test arm64-test \
-	demo demo-check bench bench-check bad-input-mutants
+	demo demo-check bench bench-check bad-input-mutants modules-install \
+	dkms-tree dkms-install dkms-test
 
 all: check
 
 help:
 	@echo 'egm-core targets:'
 	@echo '  make demo         boot a QEMU host and run a VM whose RAM is /dev/egm1, step by step'
-	@echo '  make check        everything that tests: kunit-all, static, modules, qemu-test, qemu-dma-test, qemu-chaos-test, arm64-test, demo-check, bench-check'
+	@echo '  make check        everything that tests: kunit-all, static, dkms-test, qemu-test, qemu-dma-test, qemu-chaos-test, arm64-test, demo-check, bench-check'
 	@echo '  make qemu-test    the end-to-end suites in QEMU, on the debug kernel: /dev/egmN, then the VFIO frontend'
 	@echo '  make qemu-dma-test  a nested VM'"'"'s assigned device DMAs into its EGM RAM (emulated IOMMU): retired pages, hand-off'
 	@echo '  make qemu-chaos-test  seeded chaos (EGM_CHAOS_SEED, EGM_CHAOS_SECONDS) and fault injection, on the debug kernel'
@@ -44,7 +45,11 @@ help:
 	@echo '  make kunit        KUnit under KUNIT_ARCH=$(KUNIT_ARCH) (um x86_64 arm64 arm64-64k)'
 	@echo '  make kunit-all    KUnit under each of KUNIT_ARCHS=$(KUNIT_ARCHS)'
 	@echo '  make static       sparse, W=1, coccicheck, checkpatch --strict, kernel-doc'
-	@echo '  make modules      out-of-tree build (M=) against KDIR (default: our x86_64 kernel)'
+	@echo '  make modules      the package built out of tree against KDIR (default: our x86_64 kernel)'
+	@echo '  make modules-install  ... and installed into KDIR'"'"'s kernel (updates/egm)'
+	@echo '  make dkms-tree    the DKMS source tree, into DEST (default: EGM_CACHE/package/egm-core)'
+	@echo '  make dkms-install DKMS add, build and install for KVER (default: the running kernel)'
+	@echo '  make dkms-test    the package against Debian'"'"'s amd64 and arm64 kernel headers'
 	@echo '  make kernel       configure and build the x86_64 kernel with egm-core'
 	@echo '  make setup        install Debian packages, unpack the kernel into EGM_CACHE'
 	@echo '  make prepare      lay our files over the kernel tree and apply patches/'
@@ -69,8 +74,33 @@ kernel: prepare
 static: prepare
 	@$(S)/static.sh
 
-modules: kernel
+# Out of tree: against KDIR (a distribution's headers will do, and
+# nothing of our set-up runs), or against our x86_64 kernel.
+ifneq ($(KDIR),)
+modules:
 	@$(S)/oot.sh $(KDIR)
+
+modules-install:
+	@$(S)/oot.sh $(KDIR) install
+else
+modules: kernel
+	@$(S)/oot.sh
+
+modules-install:
+	@echo 'make modules-install needs KDIR= (the kernel to install for)' >&2; exit 1
+endif
+
+# The egm-core package: its source tree, DKMS install for KVER (default:
+# the running kernel), and the suite that builds it against Debian's
+# kernel headers.
+dkms-tree:
+	@$(S)/dkms.sh tree $(or $(DEST),$(EGM_CACHE)/package/egm-core)
+
+dkms-install:
+	@$(S)/dkms.sh install $(KVER)
+
+dkms-test: setup
+	@$(S)/dkms-test.sh
 
 # Both QEMU suites, even when the first fails; each records its result.
 qemu-test: kernel

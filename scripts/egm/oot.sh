@@ -1,35 +1,37 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build egm-core out of tree (M=) against KDIR, from a copy in the cache so
-# that no build output lands in the repository.
+# Build the egm-core package (scripts/egm/dkms.sh) out of tree against a
+# kernel build directory, in the cache, so that no build output lands in
+# the repository: egm_core with its VFIO frontend, the sample parent,
+# nvgrace-gpu with the EGM hooks when the kernel's source of it is found,
+# the KUnit suites when the kernel has KUnit.
 #
-#   oot.sh [KDIR]     default: the prepared x86_64 kernel build
+#   oot.sh [KDIR [install]]   default: the prepared x86_64 kernel build;
+#                             install: into KDIR's kernel, updates/egm
+#
+# With KDIR it needs nothing of our set-up: a distribution's headers do.
 . "$(dirname "$0")/common.sh"
 
 kdir=${1:-$EGM_BUILD/kernel-x86_64}
-[ -f "$kdir/Module.symvers" ] || [ -f "$kdir/.config" ] ||
-	egm_die "$kdir is not a configured kernel build"
+rel=$(cat "$kdir/include/config/kernel.release" 2>/dev/null) ||
+	egm_die "$kdir is not a configured kernel build (no include/config/kernel.release)"
+out=$EGM_BUILD/oot-$rel
+mkdir -p "$EGM_BUILD"
 egm_build_lock
-out=$EGM_BUILD/oot
+"$EGM_REPO/scripts/egm/dkms.sh" tree "$out.new"
+# Keep the old build's objects where the sources did not change.
 mkdir -p "$out"
 rsync -r --checksum --delete --exclude='*.o' --exclude='*.ko' \
 	--exclude='.*.cmd' --exclude='*.mod*' --exclude='modules.order' \
-	--exclude='Module.symvers' --exclude='Kbuild' \
-	"$EGM_REPO/include" "$EGM_REPO/lib" "$EGM_REPO/samples" "$out/"
-
-# The top-level Kbuild of the external module: our directories and our
-# headers, which take the place of the ones the in-tree build gets from
-# the patched tree.
-cat > "$out/Kbuild" <<KBUILD
-subdir-ccflags-y += -I$out/include
-obj-m += lib/egm/ samples/egm_parent/
-KBUILD
-
-opts=(CONFIG_EGM_CORE=m CONFIG_SAMPLE_EGM_PARENT=m)
-if grep -qE '^CONFIG_KUNIT=(y|m)' "$kdir/.config"; then
-	opts+=(CONFIG_EGM_CORE_KUNIT_TEST=m)
-fi
-egm_log "out-of-tree build against $kdir"
-make -C "$kdir" M="$out" -j"$EGM_JOBS" "${opts[@]}" modules
+	--exclude='Module.symvers' --exclude='.source' \
+	--exclude='drivers/vfio/pci/nvgrace-gpu/main.c' \
+	--exclude='drivers/vfio/pci/nvgrace-gpu/Makefile' \
+	--exclude='drivers/vfio/pci/nvgrace-gpu/Kconfig' \
+	"$out.new/" "$out/"
+rm -rf "$out.new"
+egm_log "out-of-tree build against $kdir ($rel)"
+make -C "$out" KDIR="$kdir" -j"$EGM_JOBS"
 find "$out" -name '*.ko' -printf '  built %P\n' | sort
-egm_record modules "$(find "$out" -name '*.ko' | wc -l)" 0 0
+if [ "${2:-}" = install ]; then
+	make -C "$out" KDIR="$kdir" install
+fi
