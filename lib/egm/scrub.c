@@ -337,8 +337,10 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_scrub);
 
 /*
  * One look at the state: a clean region becomes the caller's (EGM_IN_USE,
- * a new tenant file, a reference).  Returns the state it found, or sets
- * *@err when the tenant file cannot be made.
+ * a new tenant file, a reference).  Returns the state it found; sets
+ * *@err to 0, or to the error when the tenant file cannot be made (never
+ * left over from an earlier step: a clean region taken with a stale
+ * -EBUSY of a lost scrub race would be held and reported as not taken).
  */
 static enum egm_state egm_region_try_acquire(struct egm_region *region,
 					     int *err)
@@ -346,6 +348,7 @@ static enum egm_state egm_region_try_acquire(struct egm_region *region,
 	enum egm_state state;
 	struct file *file;
 
+	*err = 0;
 	mutex_lock(&region->state_lock);
 	state = region->state;
 	if (state == EGM_CLEAN) {
