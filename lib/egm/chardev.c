@@ -5,24 +5,25 @@
  *
  * One device per region, however many of its parents select this
  * frontend; it goes when the region is retired (its last parent leaves).
- * The minor comes from an IDA, not from the PXM, which is not bounded by
- * the minor space.  Open is exclusive and hands out a scrubbed region
- * (egm_region_acquire()); an open file and each of its mappings hold the
- * region.  The uAPI is in <uapi/linux/egm.h>, the sysfs attributes in
- * Documentation/ABI/testing/sysfs-class-egm.
+ * It is a misc device (dynamic minor) below the region's
+ * /sys/class/egm/egm<pxm> (sysfs.c), which holds the region's attributes.
+ * Open is exclusive and hands out a scrubbed region (egm_region_acquire());
+ * an open file and each of its mappings hold the region.  The uAPI is in
+ * <uapi/linux/egm.h>.
  *
- * Locking: a region's chardev pointer and the per-parent links are
- * created and removed under egm_registry_lock.  File operations need no
- * lock of their own: the device holds a region reference for as long as it
- * exists, and an open file holds another.
+ * Locking: a region's chardev pointer and the attachments' chardev flags
+ * are set and cleared under egm_registry_lock.  File operations need no
+ * lock of their own: the misc core runs ->open() under its own lock, which
+ * misc_deregister() takes too, so an open that found the device has taken
+ * its region reference before the device can go; an open file holds that
+ * reference.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
-#include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/egm_core.h>
 #include <linux/fs.h>
-#include <linux/idr.h>
+#include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -32,78 +33,22 @@
 
 #include "egm_internal.h"
 
-#define EGM_MINORS	256
-
 /**
  * struct egm_chardev - the /dev/egm<pxm> of a region
- * @dev: the class device; its release frees this structure
- * @cdev: the character device
- * @region: the region, with a reference held until @dev is released
- * @parents: the "parents" directory of links to each parent device
- * @minor: from egm_minor_ida
+ * @misc: the misc device, below the region's view
+ * @region: the region, with a reference held until the device is gone
+ * @name: "egm<pxm>", the device's and the node's name
  */
 struct egm_chardev {
-	struct device dev;
-	struct cdev cdev;
+	struct miscdevice misc;
 	struct egm_region *region;
-	struct kobject *parents;
-	int minor;
-};
-
-static dev_t egm_devt;
-static DEFINE_IDA(egm_minor_ida);
-
-static struct egm_chardev *to_egm_chardev(struct device *dev)
-{
-	return container_of(dev, struct egm_chardev, dev);
-}
-
-static ssize_t size_show(struct device *dev, struct device_attribute *attr,
-			 char *buf)
-{
-	return sysfs_emit(buf, "%llu\n", to_egm_chardev(dev)->region->size);
-}
-static DEVICE_ATTR_RO(size);
-
-static ssize_t pxm_show(struct device *dev, struct device_attribute *attr,
-			char *buf)
-{
-	return sysfs_emit(buf, "%u\n", to_egm_chardev(dev)->region->pxm);
-}
-static DEVICE_ATTR_RO(pxm);
-
-static ssize_t numa_node_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", to_egm_chardev(dev)->region->nid);
-}
-static DEVICE_ATTR_RO(numa_node);
-
-static struct attribute *egm_chardev_attrs[] = {
-	&dev_attr_size.attr,
-	&dev_attr_pxm.attr,
-	&dev_attr_numa_node.attr,
-	NULL
-};
-ATTRIBUTE_GROUPS(egm_chardev);
-
-static char *egm_devnode(const struct device *dev, umode_t *mode)
-{
-	if (mode)
-		*mode = 0600;
-	return NULL;
-}
-
-static const struct class egm_class = {
-	.name = "egm",
-	.devnode = egm_devnode,
-	.dev_groups = egm_chardev_groups,
+	char name[16];
 };
 
 static int egm_chardev_open(struct inode *inode, struct file *file)
 {
-	struct egm_chardev *cd = container_of(inode->i_cdev, struct egm_chardev,
-					      cdev);
+	struct egm_chardev *cd = container_of(file->private_data,
+					      struct egm_chardev, misc);
 	struct egm_region *region = cd->region;
 	int ret;
 
@@ -246,15 +191,6 @@ static const struct file_operations egm_chardev_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
-static void egm_chardev_dev_release(struct device *dev)
-{
-	struct egm_chardev *cd = to_egm_chardev(dev);
-
-	ida_free(&egm_minor_ida, cd->minor);
-	egm_region_put_async(cd->region);
-	kfree(cd);
-}
-
 static struct egm_chardev *egm_chardev_create(struct egm_region *region)
 {
 	struct egm_chardev *cd;
@@ -265,42 +201,20 @@ static struct egm_chardev *egm_chardev_create(struct egm_region *region)
 	cd = kzalloc(sizeof(*cd), GFP_KERNEL);
 	if (!cd)
 		return ERR_PTR(-ENOMEM);
-	cd->minor = ida_alloc_max(&egm_minor_ida, EGM_MINORS - 1, GFP_KERNEL);
-	if (cd->minor < 0) {
-		err = cd->minor;
+	snprintf(cd->name, sizeof(cd->name), "egm%u", region->pxm);
+	cd->region = region;
+	cd->misc.minor = MISC_DYNAMIC_MINOR;
+	cd->misc.name = cd->name;
+	cd->misc.fops = &egm_chardev_fops;
+	cd->misc.parent = egm_region_view_device(region);
+	cd->misc.mode = 0600;
+	err = misc_register(&cd->misc);
+	if (err) {
 		kfree(cd);
 		return ERR_PTR(err);
 	}
-
 	egm_region_get(region);
-	cd->region = region;
-	device_initialize(&cd->dev);
-	cd->dev.class = &egm_class;
-	cd->dev.devt = MKDEV(MAJOR(egm_devt), cd->minor);
-	cd->dev.release = egm_chardev_dev_release;
-	/* From here on, put_device() undoes everything above. */
-	err = dev_set_name(&cd->dev, "egm%u", region->pxm);
-	if (err)
-		goto err_put;
-
-	cdev_init(&cd->cdev, &egm_chardev_fops);
-	cd->cdev.owner = THIS_MODULE;
-	err = cdev_device_add(&cd->cdev, &cd->dev);
-	if (err)
-		goto err_put;
-
-	cd->parents = kobject_create_and_add("parents", &cd->dev.kobj);
-	if (!cd->parents) {
-		err = -ENOMEM;
-		goto err_del;
-	}
 	return cd;
-
-err_del:
-	cdev_device_del(&cd->cdev, &cd->dev);
-err_put:
-	put_device(&cd->dev);
-	return ERR_PTR(err);
 }
 
 /**
@@ -309,8 +223,8 @@ err_put:
  *
  * The first parent of a region that asks creates the device (and starts
  * the scrub that makes the region ready for its first user); later ones
- * add their link under /sys/class/egm/egm<pxm>/parents/.  The device goes
- * when the region's last parent unregisters.
+ * find it there.  The device goes when the region's last parent
+ * unregisters.
  *
  * Context: process context; takes egm_registry_lock.
  * Return: 0, -EEXIST when this parent already attached it, or a negative
@@ -320,15 +234,14 @@ int egm_attach_chardev(struct egm_attachment *attachment)
 {
 	struct egm_region *region = attachment->region;
 	struct egm_chardev *cd;
-	int err;
+	int err = 0;
 
 	mutex_lock(&egm_registry_lock);
-	if (attachment->chardev_link) {
+	if (attachment->chardev) {
 		err = -EEXIST;
 		goto out;
 	}
-	cd = region->chardev;
-	if (!cd) {
+	if (!region->chardev) {
 		cd = egm_chardev_create(region);
 		if (IS_ERR(cd)) {
 			err = PTR_ERR(cd);
@@ -340,30 +253,14 @@ int egm_attach_chardev(struct egm_attachment *attachment)
 		region->chardev = cd;
 		egm_region_kick_scrub(region);
 		dev_info(attachment->parent, "EGM PXM %u: /dev/%s\n",
-			 region->pxm, dev_name(&cd->dev));
+			 region->pxm, cd->name);
 	}
-	err = sysfs_create_link(cd->parents, &attachment->parent->kobj,
-				dev_name(attachment->parent));
-	if (!err)
-		attachment->chardev_link = true;
+	attachment->chardev = true;
 out:
 	mutex_unlock(&egm_registry_lock);
 	return err;
 }
 EXPORT_SYMBOL_NS_GPL(egm_attach_chardev, EGM_CORE_NS);
-
-/* A parent leaves: its link goes. */
-void egm_chardev_detach(struct egm_attachment *attachment)
-{
-	struct egm_chardev *cd = attachment->region->chardev;
-
-	lockdep_assert_held(&egm_registry_lock);
-
-	if (!attachment->chardev_link)
-		return;
-	sysfs_remove_link(cd->parents, dev_name(attachment->parent));
-	attachment->chardev_link = false;
-}
 
 /* The region is retired: the device goes; open files keep working on it. */
 void egm_chardev_destroy(struct egm_region *region)
@@ -375,26 +272,7 @@ void egm_chardev_destroy(struct egm_region *region)
 	if (!cd)
 		return;
 	region->chardev = NULL;
-	kobject_put(cd->parents);
-	cdev_device_del(&cd->cdev, &cd->dev);
-	put_device(&cd->dev);
-}
-
-int egm_chardev_init(void)
-{
-	int err;
-
-	err = alloc_chrdev_region(&egm_devt, 0, EGM_MINORS, "egm");
-	if (err)
-		return err;
-	err = class_register(&egm_class);
-	if (err)
-		unregister_chrdev_region(egm_devt, EGM_MINORS);
-	return err;
-}
-
-void egm_chardev_exit(void)
-{
-	class_unregister(&egm_class);
-	unregister_chrdev_region(egm_devt, EGM_MINORS);
+	misc_deregister(&cd->misc);
+	egm_region_put_async(cd->region);
+	kfree(cd);
 }

@@ -67,14 +67,7 @@ DEFINE_SHOW_ATTRIBUTE(egm_mappings);
 
 static int egm_state_show(struct seq_file *m, void *unused)
 {
-	static const char * const names[] = {
-		[EGM_DIRTY] = "dirty",
-		[EGM_SCRUBBING] = "scrubbing",
-		[EGM_CLEAN] = "clean",
-		[EGM_IN_USE] = "in_use",
-	};
-
-	seq_printf(m, "%s\n", names[egm_region_state(m->private)]);
+	seq_printf(m, "%s\n", egm_state_name(egm_region_state(m->private)));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(egm_state);

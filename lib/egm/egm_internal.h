@@ -23,6 +23,7 @@
 struct dentry;
 struct device;
 struct egm_chardev;
+struct egm_view;
 struct file;
 struct inode;
 struct resource;
@@ -142,8 +143,13 @@ enum egm_state {
  *	revoke waits on @state_wq until it is zero
  * @scrub_error: result of the last scrub (0, -EINTR, -ENOMEM, ...)
  * @faults: faults served, by leaf size
+ * @scrub_done: bytes the current (or last) scrub has zeroed, for sysfs
  * @chardev: the /dev/egm<pxm> frontend, or NULL; guarded by
  *	egm_registry_lock
+ * @view: /sys/class/egm/egm<pxm> (sysfs.c), from creation until the region
+ *	is retired; set and cleared under egm_registry_lock and @view_lock
+ * @view_lock: guards @view for the state-change uevent, which is sent
+ *	without egm_registry_lock
  * @debugfs: /sys/kernel/debug/egm/egm<pxm>, while the region is registered
  * @pfn_space: registration with the kernel's memory-failure handling, on
  *	kernels that have it (a stand-in elsewhere, see egm_compat.h); lives
@@ -201,8 +207,13 @@ struct egm_region {
 	atomic_t scrub_runs;
 	int scrub_error;
 
+	atomic64_t scrub_done;
+
 	atomic64_t faults[EGM_LEAF_NR];
 	struct egm_chardev *chardev;
+	/* Guards @view against its removal for egm_region_view_notify(). */
+	struct mutex view_lock;
+	struct egm_view *view;
 	struct dentry *debugfs;
 	struct pfn_address_space pfn_space;
 	bool pfn_space_registered;
@@ -215,8 +226,10 @@ struct egm_region {
  * @node: entry in @region->attachments, guarded by egm_registry_lock
  * @in_reset: the parent is between egm_reset_begin() and egm_reset_end();
  *	guarded by @region->access_lock
- * @chardev_link: the parent selected the chardev frontend and has its link
- *	under /sys/class/egm/egm<pxm>/parents/; guarded by egm_registry_lock
+ * @view_link: the parent has its link under /sys/class/egm/egm<pxm>/parents/;
+ *	guarded by egm_registry_lock
+ * @chardev: the parent selected the chardev frontend; guarded by
+ *	egm_registry_lock
  * @vfio: the parent selected the VFIO frontend (a PCI parent that may
  *	expose the region on its vfio device); guarded by egm_registry_lock
  */
@@ -225,7 +238,8 @@ struct egm_attachment {
 	struct device *parent;
 	struct list_head node;
 	bool in_reset;
-	bool chardev_link;
+	bool view_link;
+	bool chardev;
 	bool vfio;
 };
 
@@ -308,10 +322,18 @@ long egm_region_tenant_holders(struct egm_region *region);
 void egm_region_kick_scrub(struct egm_region *region);
 enum egm_state egm_region_state(struct egm_region *region);
 
+/* sysfs.c: the read-only view, /sys/class/egm/egm<pxm> */
+int egm_sysfs_init(void);
+void egm_sysfs_exit(void);
+const char *egm_state_name(enum egm_state state);
+int egm_region_view_create(struct egm_region *region);
+void egm_region_view_destroy(struct egm_region *region);
+struct device *egm_region_view_device(struct egm_region *region);
+void egm_region_view_link(struct egm_attachment *attachment);
+void egm_region_view_unlink(struct egm_attachment *attachment);
+void egm_region_view_notify(struct egm_region *region, enum egm_state state);
+
 /* chardev.c */
-int egm_chardev_init(void);
-void egm_chardev_exit(void);
-void egm_chardev_detach(struct egm_attachment *attachment);
 void egm_chardev_destroy(struct egm_region *region);
 struct egm_retired_pages;
 long egm_ioctl_get_retired(struct egm_region *region,

@@ -28,7 +28,7 @@ static int __init egm_core_init(void)
 	err = egm_poison_init();
 	if (err)
 		goto err_scrub;
-	err = egm_chardev_init();
+	err = egm_sysfs_init();
 	if (err)
 		goto err_poison;
 	egm_debugfs_init();
@@ -46,7 +46,7 @@ err_wq:
 static void __exit egm_core_exit(void)
 {
 	egm_debugfs_exit();
-	egm_chardev_exit();
+	egm_sysfs_exit();
 	egm_poison_exit();
 	/* Every region pins this module (backing.c): none can be left. */
 	WARN_ON(egm_nr_live_regions());

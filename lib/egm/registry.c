@@ -331,6 +331,7 @@ static struct egm_region *egm_region_create(struct device *parent,
 	kref_init(&region->ref);
 	INIT_LIST_HEAD(&region->attachments);
 	INIT_WORK(&region->put_work, egm_region_put_work_fn);
+	mutex_init(&region->view_lock);
 
 	region->res = request_mem_region(desc->base, desc->size, region->name);
 	if (!region->res) {
@@ -361,9 +362,12 @@ static struct egm_region *egm_region_create(struct device *parent,
 	/* Retired pages are known before anyone can scrub or map the region. */
 	err = egm_region_load_retired(region, parent, desc);
 	if (!err)
-		err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
+		err = egm_region_view_create(region);
 	if (err)
 		goto err_teardown;
+	err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
+	if (err)
+		goto err_view;
 
 	atomic_inc(&egm_live_regions);
 	egm_region_debugfs_create(region);
@@ -371,6 +375,8 @@ static struct egm_region *egm_region_create(struct device *parent,
 		 desc->pxm, &desc->base, &last, desc->size >> 20, region->nid);
 	return region;
 
+err_view:
+	egm_region_view_destroy(region);
 err_teardown:
 	egm_region_poison_unregister(region);
 	egm_region_teardown(region);
@@ -437,6 +443,7 @@ struct egm_attachment *egm_register_region(struct device *parent,
 	att->parent = get_device(parent);
 	list_add_tail(&att->node, &region->attachments);
 	nr = ++region->nr_attachments;
+	egm_region_view_link(att);
 	mutex_unlock(&egm_registry_lock);
 
 	dev_dbg(parent, "EGM PXM %u: attached (%u parents)\n", region->pxm, nr);
@@ -476,7 +483,7 @@ void egm_unregister_region(struct egm_attachment *attachment)
 	egm_reset_abandon(attachment);
 
 	mutex_lock(&egm_registry_lock);
-	egm_chardev_detach(attachment);
+	egm_region_view_unlink(attachment);
 	list_del(&attachment->node);
 	last = !--region->nr_attachments;
 	if (last) {
@@ -487,6 +494,7 @@ void egm_unregister_region(struct egm_attachment *attachment)
 		xa_erase(&egm_regions, region->pxm);
 		egm_region_revoke(region);
 		egm_chardev_destroy(region);
+		egm_region_view_destroy(region);
 		egm_region_debugfs_remove(region);
 		kref_put(&region->ref, egm_region_release_locked);
 	}

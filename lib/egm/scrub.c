@@ -83,6 +83,7 @@ static void egm_scrub_chunk(struct egm_scrub_run *run, u64 chunk)
 			       (u64)(bad - i) << PAGE_SHIFT);
 		i = bad + 1;
 	}
+	atomic64_add((u64)(end - first) << PAGE_SHIFT, &region->scrub_done);
 }
 
 static bool egm_scrub_should_stop(struct egm_scrub_run *run)
@@ -171,6 +172,7 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 	}
 
 	atomic64_set(&run.next_chunk, 0);
+	atomic64_set(&region->scrub_done, 0);
 	atomic_set(&run.stop, 0);
 	atomic_set(&run.running, nr);
 	init_completion(&run.done);
@@ -223,6 +225,7 @@ static void egm_scrub_finish(struct egm_region *region, int ret)
 	region->state = ret ? EGM_DIRTY : EGM_CLEAN;
 	mutex_unlock(&region->state_lock);
 	wake_up_all(&region->state_wq);
+	egm_region_view_notify(region, ret ? EGM_DIRTY : EGM_CLEAN);
 
 	if (ret && ret != -EINTR)
 		pr_err("PXM %u: scrub failed (%d), region stays dirty\n",
@@ -244,8 +247,10 @@ static void egm_scrub_work_fn(struct work_struct *work)
 		region->state = EGM_SCRUBBING;
 	mutex_unlock(&region->state_lock);
 
-	if (run)
+	if (run) {
+		egm_region_view_notify(region, EGM_SCRUBBING);
 		egm_scrub_finish(region, egm_scrub_run(region, false));
+	}
 	/* Revoke waits for this work under egm_registry_lock. */
 	egm_region_put_async(region);
 }
@@ -328,6 +333,7 @@ int egm_region_scrub(struct egm_region *region, bool killable)
 	}
 	region->state = EGM_SCRUBBING;
 	mutex_unlock(&region->state_lock);
+	egm_region_view_notify(region, EGM_SCRUBBING);
 
 	ret = egm_scrub_run(region, killable);
 	egm_scrub_finish(region, ret);
@@ -364,6 +370,8 @@ static enum egm_state egm_region_try_acquire(struct egm_region *region,
 		}
 	}
 	mutex_unlock(&region->state_lock);
+	if (state == EGM_CLEAN && !*err)
+		egm_region_view_notify(region, EGM_IN_USE);
 	return state;
 }
 
@@ -496,6 +504,7 @@ void egm_region_end_tenancy(struct egm_region *region)
 	region->tenancy = NULL;
 	mutex_unlock(&region->state_lock);
 	trace_egm_tenant_release(region->pxm);
+	egm_region_view_notify(region, EGM_DIRTY);
 
 	pr_debug("PXM %u: tenancy ended\n", region->pxm);
 	egm_region_kick_scrub(region);
