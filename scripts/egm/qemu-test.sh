@@ -75,8 +75,10 @@ root=$ird/root
 egm_log "initramfs in $ird"
 egm_initramfs_base "$root"
 install -m 755 "$EGM_REPO/tools/testing/egm/init" "$root/init"
-gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
-	-o "$root/bin/egm_e2e" "$EGM_REPO/tools/testing/egm/egm_e2e.c"
+for prog in egm_e2e egm_sysfs_view; do
+	gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
+		-o "$root/bin/$prog" "$EGM_REPO/tools/testing/egm/$prog.c"
+done
 mkdir -p "$root/lib/egm"
 install -m 644 "$EGM_REPO/tools/testing/egm/init-lib.sh" "$root/lib/egm/"
 for ko in "${modules[@]}"; do
@@ -110,4 +112,17 @@ kunit_ok=0
 egm_kunit_console x86_64 "$log" egm-e2e || kunit_ok=1
 verdict=0
 egm_qemu_verdict qemu-test egm-e2e egm_e2e "$log" "$qrc" "$qemu_timeout" || verdict=1
+# egm_sysfs_view ran after egm_e2e in the same boot, which the verdict
+# above judged as a whole (kernel reports, leaks, QEMU); its tests count
+# as their own suite.
+sv=$(grep -E '^sysfs-view: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
+if [ -n "$sv" ]; then
+	read -r svp svf <<< "$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/' <<< "$sv")"
+else
+	svp=0 svf=1
+	echo "sysfs-view: no summary line from egm_sysfs_view"
+fi
+egm_record sysfs-view "$svp" "$svf" 0
+echo "sysfs-view: $svp passed, $svf failed"
+[ "$svf" = 0 ] || verdict=1
 [ "$kunit_ok" = 0 ] && [ "$verdict" = 0 ]

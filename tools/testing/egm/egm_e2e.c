@@ -528,15 +528,23 @@ out:
 	return ret;
 }
 
-/* /dev/<name> is a 0600 character device with sysfs dev's numbers. */
+/*
+ * /dev/<name> is a 0600 character device with sysfs dev's numbers: a misc
+ * device (/sys/class/misc/<name>) below the region's /sys/class/egm/<name>.
+ */
 static int check_devnode(const char *name)
 {
-	char path[256], buf[64];
+	char path[256], buf[64], real[PATH_MAX] = "", want[128];
 	unsigned int maj, min;
 	struct stat st;
 	int n;
 
-	snprintf(path, sizeof(path), SYSFS_CLASS "/%s/dev", name);
+	snprintf(path, sizeof(path), "/sys/class/misc/%s", name);
+	snprintf(want, sizeof(want), "/sys/devices/virtual/egm/%s/", name);
+	if (!realpath(path, real) || strncmp(real, want, strlen(want)))
+		return fail("%s is %s, want a device below %s", path,
+			    real[0] ? real : errstr(errno), want);
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/dev", name);
 	n = read_text(path, buf, sizeof(buf));
 	if (n < 0)
 		return fail("read %s: %s", path, errstr(n));

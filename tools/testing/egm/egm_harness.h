@@ -289,7 +289,7 @@ static int read_text(const char *path, char *buf, size_t size)
 }
 
 /* Write a string to a sysfs or debugfs file; 0 or -errno. */
-static int write_text(const char *path, const char *text)
+static __maybe_unused int write_text(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY);
 	ssize_t n;
@@ -306,7 +306,7 @@ static int write_text(const char *path, const char *text)
 	return err;
 }
 
-static bool exists(const char *path)
+static __maybe_unused bool exists(const char *path)
 {
 	struct stat st;
 

@@ -492,6 +492,56 @@ fail:
 }
 
 /*
+ * The read-only view is there with the VFIO frontend too: the regions'
+ * sizes in NVIDIA's format (egm_size), their GPUs (gpu_devices, parents/),
+ * the firmware's retired pages, and no /dev node.
+ */
+static int test_sysfs_view(void)
+{
+	static const char *const p1[] = { GPU_A, GPU_B };
+	static const char *const p0[] = { GPU_C };
+	static const struct {
+		const char *name, *egm_size, *gpus;
+		const char *const *parents;
+		int nr_parents;
+		bool retired;
+	} views[] = {
+		{ "egm1", "0x40000000", GPU_A "\n" GPU_B "\n",
+		  p1, 2, true },
+		{ "egm0", "0x10000000", GPU_C "\n",
+		  p0, 1, false },
+	};
+	uint64_t want[64];
+	unsigned int nwant = expected_retired(want, ARRAY_SIZE(want));
+	char path[256], buf[4096];
+	int ret = 0, n;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(views); i++) {
+		snprintf(path, sizeof(path), SYSFS_CLASS "/%s/egm_size", views[i].name);
+		n = read_text(path, buf, sizeof(buf));
+		buf[strcspn(buf, "\n")] = 0;
+		CHECK(n >= 0 && !strcmp(buf, views[i].egm_size), "%s: \"%s\", want %s",
+		      path, n >= 0 ? buf : errstr(n), views[i].egm_size);
+		snprintf(path, sizeof(path), SYSFS_CLASS "/%s/gpu_devices", views[i].name);
+		n = read_text(path, buf, sizeof(buf));
+		CHECK(n >= 0 && !strcmp(buf, views[i].gpus), "%s: \"%s\", want \"%s\"",
+		      path, n >= 0 ? buf : errstr(n), views[i].gpus);
+		snprintf(path, sizeof(path), SYSFS_CLASS "/%s/retired_count", views[i].name);
+		n = read_text(path, buf, sizeof(buf));
+		CHECK(n >= 0 && strtoul(buf, NULL, 10) == (views[i].retired ? nwant : 0),
+		      "%s: %s, want %u", path, n >= 0 ? buf : errstr(n),
+		      views[i].retired ? nwant : 0);
+		if (check_parents(views[i].name, views[i].parents,
+				  views[i].nr_parents, NVGRACE_DRIVER))
+			return -1;
+		snprintf(path, sizeof(path), "/dev/%s", views[i].name);
+		CHECK(!exists(path), "%s exists with the VFIO frontend", path);
+	}
+out:
+	return ret;
+}
+
+/*
  * The first open finds the region zeroed; a tenant's data is gone for the
  * next one: writes everywhere, closes, reopens, reads zeros everywhere.
  */
@@ -1972,6 +2022,7 @@ struct test {
 
 static const struct test tests[] = {
 	{ "vfio", "acpi_probe", test_acpi_probe, NULL },
+	{ "vfio", "sysfs_view", test_sysfs_view, NULL },
 	{ "vfio", "scrub_between_tenants", test_scrub_between_tenants, NULL },
 	{ "vfio", "region_info", test_region_info, NULL },
 	{ "vfio", "region_info_argsz", test_region_info_argsz, NULL },
