@@ -223,10 +223,13 @@ static int symbol_range(const char *want, uint64_t *start, uint64_t *end)
 		    (type == 't' || type == 'T') && !strcmp(name, want))
 			*start = addr;
 	rewind(f);
-	while (*start && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx", &addr) == 1 && addr > *start &&
-		    addr < *end)
+	while (*start && fgets(line, sizeof(line), f)) {
+		char *hex_end;
+
+		addr = strtoull(line, &hex_end, 16);
+		if (hex_end != line && addr > *start && addr < *end)
 			*end = addr;
+	}
 	fclose(f);
 	return *start && *end != ~0ULL ? 0 : -ENOENT;
 }
