@@ -75,10 +75,13 @@ root=$ird/root
 egm_log "initramfs in $ird"
 egm_initramfs_base "$root"
 install -m 755 "$EGM_REPO/tools/testing/egm/init" "$root/init"
-for prog in egm_e2e egm_sysfs_view; do
+for prog in egm_e2e egm_sysfs_view egm_egmctl; do
 	gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
 		-o "$root/bin/$prog" "$EGM_REPO/tools/testing/egm/$prog.c"
 done
+# The operator's tool, as its Makefile builds it, statically.
+make -s -C "$EGM_REPO/tools/egm" O="$ird/egmctl" LDFLAGS=-static
+install -m 755 "$ird/egmctl/egmctl" "$root/bin/egmctl"
 mkdir -p "$root/lib/egm"
 install -m 644 "$EGM_REPO/tools/testing/egm/init-lib.sh" "$root/lib/egm/"
 for ko in "${modules[@]}"; do
@@ -112,17 +115,20 @@ kunit_ok=0
 egm_kunit_console x86_64 "$log" egm-e2e || kunit_ok=1
 verdict=0
 egm_qemu_verdict qemu-test egm-e2e egm_e2e "$log" "$qrc" "$qemu_timeout" || verdict=1
-# egm_sysfs_view ran after egm_e2e in the same boot, which the verdict
-# above judged as a whole (kernel reports, leaks, QEMU); its tests count
-# as their own suite.
-sv=$(grep -E '^sysfs-view: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
-if [ -n "$sv" ]; then
-	read -r svp svf <<< "$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/' <<< "$sv")"
-else
-	svp=0 svf=1
-	echo "sysfs-view: no summary line from egm_sysfs_view"
-fi
-egm_record sysfs-view "$svp" "$svf" 0
-echo "sysfs-view: $svp passed, $svf failed"
-[ "$svf" = 0 ] || verdict=1
+# egm_sysfs_view and egm_egmctl ran after egm_e2e in the same boot, which
+# the verdict above judged as a whole (kernel reports, leaks, QEMU); their
+# tests count as suites of their own.
+for suite in sysfs-view:egm_sysfs_view egmctl:egm_egmctl; do
+	name=${suite%%:*}
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed\$" "$log" | tail -n 1 || true)
+	if [ -n "$line" ]; then
+		read -r sp sf <<< "$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/' <<< "$line")"
+	else
+		sp=0 sf=1
+		echo "$name: no summary line from ${suite#*:}"
+	fi
+	egm_record "$name" "$sp" "$sf" 0
+	echo "$name: $sp passed, $sf failed"
+	[ "$sf" = 0 ] || verdict=1
+done
 [ "$kunit_ok" = 0 ] && [ "$verdict" = 0 ]

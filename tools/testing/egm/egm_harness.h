@@ -137,7 +137,7 @@ static pid_t tracked_pid[MAX_TRACK];
 static pid_t harness_pid;
 static long page_size;
 
-static void track_fd(int fd)
+static __maybe_unused void track_fd(int fd)
 {
 	for (int i = 0; i < MAX_TRACK; i++)
 		if (tracked_fd[i] < 0) {
