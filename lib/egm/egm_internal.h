@@ -99,7 +99,8 @@ enum egm_state {
  *	lockless poison lookup of the GHES notifier
  * @put_work: drops a reference from a context that must not take
  *	egm_registry_lock (see egm_region_put_async())
- * @attachments: list of struct egm_attachment, guarded by egm_registry_lock
+ * @attachments: list of struct egm_attachment, changed under egm_registry_lock
+ *	and @view_lock; read under either
  * @nr_attachments: length of @attachments, guarded by egm_registry_lock;
  *	the region is in the registry exactly while this is non-zero
  * @inode: anonymous inode; its i_mapping is the one address_space every
@@ -149,7 +150,8 @@ enum egm_state {
  * @view: /sys/class/egm/egm<pxm> (sysfs.c), from creation until the region
  *	is retired; set and cleared under egm_registry_lock and @view_lock
  * @view_lock: guards @view for the state-change uevent, which is sent
- *	without egm_registry_lock
+ *	without egm_registry_lock, and @attachments for the view's readers,
+ *	which must not take it (writers hold both)
  * @debugfs: /sys/kernel/debug/egm/egm<pxm>, while the region is registered
  * @pfn_space: registration with the kernel's memory-failure handling, on
  *	kernels that have it (a stand-in elsewhere, see egm_compat.h); lives
@@ -211,7 +213,7 @@ struct egm_region {
 
 	atomic64_t faults[EGM_LEAF_NR];
 	struct egm_chardev *chardev;
-	/* Guards @view against its removal for egm_region_view_notify(). */
+	/* Guards @view, and @attachments for sysfs readers; see above. */
 	struct mutex view_lock;
 	struct egm_view *view;
 	struct dentry *debugfs;

@@ -441,7 +441,9 @@ struct egm_attachment *egm_register_region(struct device *parent,
 
 	att->region = region;
 	att->parent = get_device(parent);
+	mutex_lock(&region->view_lock);
 	list_add_tail(&att->node, &region->attachments);
+	mutex_unlock(&region->view_lock);
 	nr = ++region->nr_attachments;
 	egm_region_view_link(att);
 	mutex_unlock(&egm_registry_lock);
@@ -484,7 +486,9 @@ void egm_unregister_region(struct egm_attachment *attachment)
 
 	mutex_lock(&egm_registry_lock);
 	egm_region_view_unlink(attachment);
+	mutex_lock(&region->view_lock);
 	list_del(&attachment->node);
+	mutex_unlock(&region->view_lock);
 	last = !--region->nr_attachments;
 	if (last) {
 		/*

@@ -13,7 +13,8 @@
  *
  * The device is created with the region and unregistered when the region
  * is retired, both under egm_registry_lock; device_del() waits for the
- * attribute readers, so they need no reference of their own.  Frontends
+ * attribute readers, so they need no reference of their own, and they
+ * must not take egm_registry_lock (the region's view_lock instead).  Frontends
  * hang their devices below it (the chardev's misc device).
  */
 #define pr_fmt(fmt) "egm_core: " fmt
@@ -137,12 +138,16 @@ static ssize_t gpu_devices_show(struct device *dev,
 	struct egm_attachment *att;
 	int len = 0;
 
-	mutex_lock(&egm_registry_lock);
+	/*
+	 * Not egm_registry_lock: retirement holds it while it waits for
+	 * this reader to leave.
+	 */
+	mutex_lock(&region->view_lock);
 	list_for_each_entry(att, &region->attachments, node)
 		if (dev_is_pci(att->parent))
 			len += sysfs_emit_at(buf, len, "%s\n",
 					     pci_name(to_pci_dev(att->parent)));
-	mutex_unlock(&egm_registry_lock);
+	mutex_unlock(&region->view_lock);
 	return len;
 }
 static DEVICE_ATTR_RO(gpu_devices);
