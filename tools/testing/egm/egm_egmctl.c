@@ -76,30 +76,9 @@ static int egmctl(const char *const *args)
 	return WEXITSTATUS(status);
 }
 
-static int sysfs(const char *region, const char *a, char *buf, size_t size)
-{
-	char path[128];
-	int n;
-
-	snprintf(path, sizeof(path), VIEW "/%s/%s", region, a);
-	n = read_text(path, buf, size);
-	if (n >= 0)
-		buf[strcspn(buf, "\n")] = 0;
-	return n;
-}
-
 static int wait_clean(const char *region)
 {
-	long long end = now_ms() + CLEAN_MS;
-	char state[32] = "";
-
-	while (now_ms() < end) {
-		if (sysfs(region, "state", state, sizeof(state)) >= 0 &&
-		    !strcmp(state, "clean"))
-			return 0;
-		sleep_ms(50);
-	}
-	return fail("%s is \"%s\", want clean", region, state);
+	return view_wait_clean(region, CLEAN_MS);
 }
 
 /* The line of @out that starts with @word and a space, or NULL. */
@@ -151,8 +130,8 @@ static int test_list(void)
 	CHECK(!strncmp(out, "REGION ", 7), "egmctl list: no header: \"%.80s\"", out);
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		n = fields(want[i].name, f, 10);
-		sysfs(want[i].name, "retired_count", retired, sizeof(retired));
-		sysfs(want[i].name, "numa_node", node, sizeof(node));
+		view_attr(want[i].name, "retired_count", retired, sizeof(retired));
+		view_attr(want[i].name, "numa_node", node, sizeof(node));
 		snprintf(size, sizeof(size), "%s", want[i].size);
 		/* REGION PXM NODE SIZE(2 words) STATE RETIRED DEVICE PARENTS */
 		CHECK(n == 9, "egmctl list: %d fields for %s: \"%s\"", n,
@@ -204,11 +183,11 @@ static int test_info(void)
 		CHECK(!strcmp(out, first), "egmctl info %s differs from egmctl info egm1",
 		      spellings[i]);
 	}
-	sysfs("egm1", "size", buf, sizeof(buf));
+	view_attr("egm1", "size", buf, sizeof(buf));
 	snprintf(want, sizeof(want), "size:            %s (1.0 GiB)\n", buf);
 	CHECK(strstr(out, want), "egmctl info: no \"%.*s\" in \"%s\"",
 	      (int)strlen(want) - 1, want, out);
-	sysfs("egm1", "state", buf, sizeof(buf));
+	view_attr("egm1", "state", buf, sizeof(buf));
 	snprintf(want, sizeof(want), "state:           %s\n", buf);
 	CHECK(strstr(out, want), "egmctl info: no \"%s\"", want);
 	CHECK(strstr(out, "parents:         egm_parent.1 egm_parent.2\n"),
@@ -253,7 +232,7 @@ static int test_wait_clean(void)
 	close(fd);
 	rc = egmctl(args);
 	CHECK(rc == 0, "egmctl wait-clean egm1: exit %d, stderr \"%s\"", rc, err);
-	sysfs("egm1", "state", state, sizeof(state));
+	view_attr("egm1", "state", state, sizeof(state));
 	CHECK(!strcmp(state, "clean"), "egm1 is \"%s\" after wait-clean returned",
 	      state);
 	for (p = out; (p = strchr(p, '\n')); p++)

@@ -337,6 +337,49 @@ static __maybe_unused char *kernel_log(void)
 	return buf;
 }
 
+/* ---- a region's sysfs view and debugfs ---- */
+
+/* /sys/class/egm/<region>/<a>, without its newline; -errno. */
+static __maybe_unused int view_attr(const char *region, const char *a,
+				    char *buf, size_t size)
+{
+	char path[128];
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/class/egm/%s/%s", region, a);
+	n = read_text(path, buf, size);
+	if (n >= 0)
+		buf[strcspn(buf, "\n")] = 0;
+	return n;
+}
+
+/* Wait up to @ms for the region's state to be "clean"; 0, or fail(). */
+static __maybe_unused int view_wait_clean(const char *region, long ms)
+{
+	long long end = now_ms() + ms;
+	char state[32] = "";
+
+	while (now_ms() < end) {
+		if (view_attr(region, "state", state, sizeof(state)) >= 0 &&
+		    !strcmp(state, "clean"))
+			return 0;
+		sleep_ms(50);
+	}
+	return fail("%s is \"%s\" after %ld s, want \"clean\"", region, state,
+		    ms / 1000);
+}
+
+/* References to the region's current tenancy (debugfs), or -1. */
+static __maybe_unused long tenancy_holders(const char *region)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/egm/%s/tenancy", region);
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return strtol(buf + strcspn(buf, "0123456789"), NULL, 10);
+}
+
 /*
  * /sys/class/egm/<name>/parents holds exactly links to the devices @want,
  * each bound to @driver.

@@ -24,7 +24,6 @@
 #include <sys/param.h>
 
 #define VIEW		"/sys/class/egm"
-#define DEBUGFS_EGM	"/sys/kernel/debug/egm"
 #define CLEAN_MS	(60 * 1000)
 #define RETIRED_LINE	19	/* "0x%016llx\n" */
 
@@ -35,49 +34,17 @@ static const char *const attrs[] = {
 	"retired_pages",
 };
 
-static int attr(const char *name, const char *a, char *buf, size_t size)
-{
-	char path[128];
-	int n;
-
-	snprintf(path, sizeof(path), VIEW "/%s/%s", name, a);
-	n = read_text(path, buf, size);
-	if (n >= 0)
-		buf[strcspn(buf, "\n")] = 0;
-	return n;
-}
-
 static unsigned long long attr_ull(const char *name, const char *a)
 {
 	char buf[64] = "";
 
-	attr(name, a, buf, sizeof(buf));
+	view_attr(name, a, buf, sizeof(buf));
 	return strtoull(buf, NULL, 0);
-}
-
-static long holders(const char *name)
-{
-	char path[128], buf[64];
-
-	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/tenancy", name);
-	if (read_text(path, buf, sizeof(buf)) < 0)
-		return -1;
-	return strtol(buf + strcspn(buf, "0123456789"), NULL, 10);
 }
 
 static int wait_clean(const char *name)
 {
-	long long end = now_ms() + CLEAN_MS;
-	char state[32] = "";
-
-	while (now_ms() < end) {
-		if (attr(name, "state", state, sizeof(state)) >= 0 &&
-		    !strcmp(state, "clean"))
-			return 0;
-		sleep_ms(50);
-	}
-	return fail("%s is \"%s\" after %d s, want \"clean\"", name, state,
-		    CLEAN_MS / 1000);
+	return view_wait_clean(name, CLEAN_MS);
 }
 
 /* Every attribute, whole: what a monitoring tool reads. */
@@ -128,12 +95,12 @@ static int test_values(void)
 		CHECK(attr_ull(name, "size") == info.size, "%s size %llu, want %llu",
 		      name, attr_ull(name, "size"), (unsigned long long)info.size);
 		snprintf(want, sizeof(want), "0x%llx", (unsigned long long)info.size);
-		attr(name, "egm_size", buf, sizeof(buf));
+		view_attr(name, "egm_size", buf, sizeof(buf));
 		CHECK(!strcmp(buf, want), "%s egm_size \"%s\", want \"%s\"", name,
 		      buf, want);
 		CHECK(attr_ull(name, "pxm") == info.pxm, "%s pxm %llu, want %u",
 		      name, attr_ull(name, "pxm"), info.pxm);
-		attr(name, "numa_node", buf, sizeof(buf));
+		view_attr(name, "numa_node", buf, sizeof(buf));
 		CHECK(atoi(buf) == info.numa_node, "%s numa_node %s, want %d", name,
 		      buf, info.numa_node);
 		CHECK(attr_ull(name, "retired_count") == info.nr_retired,
@@ -143,16 +110,16 @@ static int test_values(void)
 		      "%s retired_granularity %llu, want %u", name,
 		      attr_ull(name, "retired_granularity"),
 		      info.poison_granularity);
-		attr(name, "state", buf, sizeof(buf));
+		view_attr(name, "state", buf, sizeof(buf));
 		CHECK(!strcmp(buf, "in_use"), "%s state \"%s\" while open, want in_use",
 		      name, buf);
 		/* The sample parents are platform devices: no GPU to list. */
-		CHECK(attr(name, "gpu_devices", buf, sizeof(buf)) == 0,
+		CHECK(view_attr(name, "gpu_devices", buf, sizeof(buf)) == 0,
 		      "%s gpu_devices \"%s\", want empty", name, buf);
 		close_fd(&fd);
 		if (wait_clean(name))
 			return -1;
-		attr(name, "scrub_progress", buf, sizeof(buf));
+		view_attr(name, "scrub_progress", buf, sizeof(buf));
 		snprintf(want, sizeof(want), "%llu %llu",
 			 (unsigned long long)info.size, (unsigned long long)info.size);
 		CHECK(!strcmp(buf, want), "%s scrub_progress \"%s\" when clean, want \"%s\"",
@@ -248,18 +215,18 @@ static int test_idle_undisturbed(void)
 	for (r = 0; r < ARRAY_SIZE(regions); r++) {
 		if (wait_clean(regions[r]))
 			return -1;
-		attr(regions[r], "scrub_progress", progress, sizeof(progress));
+		view_attr(regions[r], "scrub_progress", progress, sizeof(progress));
 		for (i = 0; i < 20; i++)
 			if (read_everything(regions[r]))
 				return -1;
-		attr(regions[r], "state", state, sizeof(state));
+		view_attr(regions[r], "state", state, sizeof(state));
 		CHECK(!strcmp(state, "clean"), "%s is \"%s\" after reading, want clean",
 		      regions[r], state);
-		attr(regions[r], "scrub_progress", now, sizeof(now));
+		view_attr(regions[r], "scrub_progress", now, sizeof(now));
 		CHECK(!strcmp(now, progress), "%s scrub_progress went from \"%s\" to \"%s\"",
 		      regions[r], progress, now);
-		CHECK(holders(regions[r]) == 0, "%s: %ld tenancy holders after reading",
-		      regions[r], holders(regions[r]));
+		CHECK(tenancy_holders(regions[r]) == 0, "%s: %ld tenancy holders after reading",
+		      regions[r], tenancy_holders(regions[r]));
 		/* Still clean: a non-blocking open takes it at once. */
 		fd = open_region(regions[r], O_RDWR | O_NONBLOCK);
 		CHECK(fd >= 0, "O_NONBLOCK open of %s after reading: %s", regions[r],
@@ -290,17 +257,87 @@ static int test_in_use_undisturbed(void)
 		return -1;
 	for (i = 0; i < len / 8; i++)
 		p[i] = 0x5157e5a11ULL ^ i;
-	before = holders("egm1");
+	before = tenancy_holders("egm1");
 	for (i = 0; i < 20; i++)
 		if (read_everything("egm1"))
 			return -1;
-	attr("egm1", "state", state, sizeof(state));
+	view_attr("egm1", "state", state, sizeof(state));
 	CHECK(!strcmp(state, "in_use"), "egm1 is \"%s\" while mapped, want in_use",
 	      state);
-	CHECK(holders("egm1") == before, "egm1 tenancy holders %ld after reading, were %ld",
-	      holders("egm1"), before);
+	CHECK(tenancy_holders("egm1") == before, "egm1 tenancy holders %ld after reading, were %ld",
+	      tenancy_holders("egm1"), before);
 	for (i = 0; i < len / 8; i++)
 		CHECK(p[i] == (0x5157e5a11ULL ^ i), "egm1 word %zu changed under the reader", i);
+out:
+	return ret;
+}
+
+#define PARENT_DRIVER	"/sys/bus/platform/drivers/egm_parent"
+
+static int parent_bind(const char *parent, bool bind)
+{
+	return write_text(bind ? PARENT_DRIVER "/bind" : PARENT_DRIVER "/unbind",
+			  parent);
+}
+
+static void rebind_cleanup(void)
+{
+	parent_bind("egm_parent.1", true);
+	parent_bind("egm_parent.2", true);
+}
+
+/*
+ * Readers of every attribute while the region's parents leave (it is
+ * retired: its view goes) and come back: no reader may hold up the
+ * retirement, which waits for readers to leave (a reader that waited for
+ * the registry's lock would wait forever), and the view comes back whole.
+ */
+static int test_read_during_unbind(void)
+{
+	const char *const parents[] = { "egm_parent.2", "egm_parent.1" };
+	long long end;
+	int status, err, i, ret = 0;
+	char buf[256];
+	pid_t pid;
+
+	if (wait_clean("egm1"))
+		return -1;
+	pid = spawn();
+	if (pid < 0)
+		return fail("fork: %s", errstr(errno));
+	if (!pid) {
+		static char big[1 << 16];
+		unsigned int a;
+
+		/* Until killed: the parent decides when the churn is over. */
+		for (;;)
+			for (a = 0; a < ARRAY_SIZE(attrs); a++) {
+				char path[128];
+
+				snprintf(path, sizeof(path), VIEW "/egm1/%s", attrs[a]);
+				read_text(path, big, sizeof(big));
+			}
+	}
+	for (int round = 0; round < 5; round++) {
+		for (i = 0; i < 2; i++) {
+			err = parent_bind(parents[i], false);
+			CHECK(!err, "unbind %s: %s", parents[i], errstr(err));
+		}
+		CHECK(!exists(VIEW "/egm1"), "%s/egm1 still there with no parent", VIEW);
+		for (i = 1; i >= 0; i--) {
+			err = parent_bind(parents[i], true);
+			CHECK(!err, "bind %s: %s", parents[i], errstr(err));
+		}
+	}
+	kill(pid, SIGKILL);
+	CHECK(!wait_child(pid, CHILD_TIMEOUT_MS, &status), "the reader did not die");
+	end = now_ms() + CLEAN_MS;
+	while (view_attr("egm1", "state", buf, sizeof(buf)) < 0 && now_ms() < end)
+		sleep_ms(50);
+	CHECK(attr_ull("egm1", "size") == 1ULL << 30, "egm1 size %llu after rebinding",
+	      attr_ull("egm1", "size"));
+	if (wait_clean("egm1"))
+		return -1;
 out:
 	return ret;
 }
@@ -414,6 +451,7 @@ static const struct {
 	{ "view_retired_list", test_retired_list, NULL },
 	{ "view_idle_undisturbed", test_idle_undisturbed, NULL },
 	{ "view_in_use_undisturbed", test_in_use_undisturbed, NULL },
+	{ "view_read_during_unbind", test_read_during_unbind, rebind_cleanup },
 	{ "view_uevents", test_uevents, uevent_cleanup },
 };
 
