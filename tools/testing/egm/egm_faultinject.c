@@ -33,8 +33,8 @@
  * bind of a region's first parent (egm0, egm1) and of a joining parent
  * (egm1), open of /dev/egmN, EGM_GET_RETIRED_PAGES, mmap and fork of a
  * mapping (scope all), and the scrub: a background scrub whose worker
- * array cannot be allocated (probability mode, in the scrub work
- * function), then an opener that scrubs itself and fails the same way.
+ * array cannot be allocated (probability mode, in the scrub's own code),
+ * then an opener that scrubs itself and fails the same way.
  *
  * The VFIO frontend's paths run only when named (fi_vfio_bind,
  * fi_vfio_open, fi_vfio_region), in the VFIO suite's boot
@@ -670,16 +670,6 @@ static int wait_state(const char *name, const char *want)
 	       fail("%s is \"%s\", want \"%s\"", name, state, want) : 0;
 }
 
-static long holders(const char *name)
-{
-	char path[128], buf[64];
-
-	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/tenancy", name);
-	if (read_text(path, buf, sizeof(buf)) < 0)
-		return -1;
-	return strtol(buf + strcspn(buf, "0123456789"), NULL, 10);
-}
-
 static int open_op(void)
 {
 	fd0 = open("/dev/egm0", O_RDWR | O_CLOEXEC);
@@ -698,8 +688,9 @@ static int open_residue(int err)
 	if (strcmp(state, "clean"))
 		return fail("egm0 is \"%s\" after a failed open, want \"clean\"",
 			    state);
-	return holders("egm0") ? fail("egm0: %ld tenancy holders after a failed open",
-				      holders("egm0")) : 0;
+	return tenancy_holders("egm0") ?
+	       fail("egm0: %ld tenancy holders after a failed open",
+		    tenancy_holders("egm0")) : 0;
 }
 
 static int open_undo(void)
@@ -732,9 +723,9 @@ static int mmap_op(void)
 static int mmap_residue(int err)
 {
 	(void)err;
-	return holders("egm0") != 1 ?
+	return tenancy_holders("egm0") != 1 ?
 	       fail("egm0: %ld tenancy holders after a failed mmap, want 1",
-		    holders("egm0")) : 0;
+		    tenancy_holders("egm0")) : 0;
 }
 
 static int mmap_undo(void)
@@ -772,9 +763,9 @@ static int fork_op(void)
 static int fork_residue(int err)
 {
 	(void)err;
-	return holders("egm0") != 2 ?
+	return tenancy_holders("egm0") != 2 ?
 	       fail("egm0: %ld tenancy holders after a failed fork, want 2",
-		    holders("egm0")) : 0;
+		    tenancy_holders("egm0")) : 0;
 }
 
 /* ---- the tests ---- */
@@ -889,12 +880,14 @@ out:
  * leaves the region dirty; an opener then scrubs itself, and fails the
  * same way (ENOMEM, region still dirty) before it succeeds.
  *
- * The background scrub runs in a kworker, so fail-nth cannot reach it:
- * the next allocation made with the scrub work function on the stack
- * fails instead (probability mode, once).  Only that function's code:
- * with all module code in scope, the closer's path or this program's own
- * debugfs reads (single_open() under egm_core's ->open) could take the
- * one failure first when the kworker is slow to run.
+ * Only allocations with egm_scrub_run() on the stack count, for both
+ * parts: the scrub's own code, whoever runs it.  The background scrub runs
+ * in a kworker, which fail-nth cannot reach, so its allocation fails in
+ * probability mode, once.  With all module code in scope, an allocation
+ * around the scrub took that one failure instead and the scrub succeeded:
+ * the state uevent the scrub worker sends, the closer's path, or this
+ * program's own debugfs reads (single_open() under egm_core's ->open)
+ * when the kworker was slow to run.
  */
 static int test_scrub(void)
 {
@@ -903,8 +896,8 @@ static int test_scrub(void)
 	long long end;
 	int err;
 
-	if (!check(!symbol_range("egm_scrub_work_fn", &fn_start, &fn_end),
-		   "egm_scrub_work_fn is not in /proc/kallsyms"))
+	if (!check(!symbol_range("egm_scrub_run", &fn_start, &fn_end),
+		   "egm_scrub_run is not in /proc/kallsyms"))
 		return -1;
 	if (!check(!wait_state("egm0", "clean") && !open_op(),
 		   "open /dev/egm0: %s", errstr(errno)))
@@ -912,8 +905,8 @@ static int test_scrub(void)
 	snprintf(start, sizeof(start), "%" PRIu64, fn_start);
 	snprintf(stop, sizeof(stop), "%" PRIu64, fn_end);
 	fi_scope(SCOPE_ALL);	/* widest first, then narrow from below */
-	knob(FAILSLAB, "require-start", start);
-	knob(FAILSLAB, "require-end", stop);
+	knobs("require-start", start);
+	knobs("require-end", stop);
 	knob(FAILSLAB, "times", "1");
 	knob(FAILSLAB, "probability", "100");
 	close_fd(&fd0);	/* the tenancy ends: a background scrub starts */
@@ -924,11 +917,10 @@ static int test_scrub(void)
 	} while (strcmp(state, "dirty") && strcmp(state, "clean") && now_ms() < end);
 	knob(FAILSLAB, "probability", "0");
 	knob(FAILSLAB, "times", "-1");
-	fi_scope(SCOPE_EGM);
 	if (!check(!strcmp(state, "dirty"),
 		   "egm0 is \"%s\" after its background scrub failed, want \"dirty\"",
 		   state))
-		return -1;
+		goto out;
 
 	nth_set(1);
 	err = open_op();
@@ -948,6 +940,8 @@ static int test_scrub(void)
 		check(!open_undo(), "egm0 scrubbed after its tenancy");
 	say("egm-faultinject: scrub (egm): background and opener's scrub failed (ENOMEM), %s",
 	    "region stayed dirty, the next open scrubbed it");
+out:
+	fi_scope(SCOPE_EGM);
 	return failmsg[0] ? -1 : 0;
 }
 
@@ -1177,7 +1171,7 @@ static char *vmap;
 /* No tenancy is left once the device is closed. */
 static int vfio_no_tenant(const char *what)
 {
-	long n = holders("egm0");
+	long n = tenancy_holders("egm0");
 
 	return n ? fail("egm0: %ld tenancy holders after %s", n, what) : 0;
 }
@@ -1344,7 +1338,7 @@ static int vpread_op(void)
  */
 static int vfirst_residue(int err)
 {
-	long n = holders("egm0");
+	long n = tenancy_holders("egm0");
 
 	(void)err;
 	if (n != 0 && n != 1)
@@ -1368,9 +1362,9 @@ static int vfirst_undo(void)
 		munmap(vmap, VMAP_LEN);
 		vmap = NULL;
 	}
-	if (holders("egm0") != 1)
+	if (tenancy_holders("egm0") != 1)
 		err = err ?: fail("egm0: %ld tenancy holders, want the device's 1",
-				  holders("egm0"));
+				  tenancy_holders("egm0"));
 	vfio_close(&vdev);
 	return err ?: vfio_no_tenant("close");
 }
