@@ -5,25 +5,27 @@
  *
  * One device per region, however many of its parents select this
  * frontend; it goes when the region is retired (its last parent leaves).
- * It is a misc device (dynamic minor) below the region's
- * /sys/class/egm/egm<pxm> (sysfs.c), which holds the region's attributes.
- * Open is exclusive and hands out a scrubbed region (egm_region_acquire());
- * an open file and each of its mappings hold the region.  The uAPI is in
- * <uapi/linux/egm.h>.
+ * It sits below the region's /sys/class/egm/egm<pxm> (sysfs.c), which
+ * holds the region's attributes, in a class of its own (egm_chardev), so
+ * that /sys/class/egm lists regions only.  The minor comes from an IDA,
+ * not from the PXM, which is not bounded by the minor space.  Not a misc
+ * device: misc runs ->open() under its global lock, and an open here may
+ * wait minutes for a scrub.  Open is exclusive and hands out a scrubbed
+ * region (egm_region_acquire()); an open file and each of its mappings
+ * hold the region.  The uAPI is in <uapi/linux/egm.h>.
  *
  * Locking: a region's chardev pointer and the attachments' chardev flags
  * are set and cleared under egm_registry_lock.  File operations need no
- * lock of their own: the misc core runs ->open() under its own lock, which
- * misc_deregister() takes too, so an open that found the device has taken
- * its region reference before the device can go; an open file holds that
- * reference.
+ * lock of their own: the device holds a region reference for as long as it
+ * exists, and an open file holds another.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
+#include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/egm_core.h>
 #include <linux/fs.h>
-#include <linux/miscdevice.h>
+#include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -33,22 +35,41 @@
 
 #include "egm_internal.h"
 
+#define EGM_MINORS	256
+
 /**
  * struct egm_chardev - the /dev/egm<pxm> of a region
- * @misc: the misc device, below the region's view
- * @region: the region, with a reference held until the device is gone
- * @name: "egm<pxm>", the device's and the node's name
+ * @dev: the device, below the region's view; its release frees this
+ * @cdev: the character device
+ * @region: the region, with a reference held until @dev is released
+ * @minor: from egm_minor_ida
  */
 struct egm_chardev {
-	struct miscdevice misc;
+	struct device dev;
+	struct cdev cdev;
 	struct egm_region *region;
-	char name[16];
+	int minor;
+};
+
+static dev_t egm_devt;
+static DEFINE_IDA(egm_minor_ida);
+
+static char *egm_chardev_devnode(const struct device *dev, umode_t *mode)
+{
+	if (mode)
+		*mode = 0600;
+	return NULL;
+}
+
+static const struct class egm_chardev_class = {
+	.name = "egm_chardev",
+	.devnode = egm_chardev_devnode,
 };
 
 static int egm_chardev_open(struct inode *inode, struct file *file)
 {
-	struct egm_chardev *cd = container_of(file->private_data,
-					      struct egm_chardev, misc);
+	struct egm_chardev *cd = container_of(inode->i_cdev, struct egm_chardev,
+					      cdev);
 	struct egm_region *region = cd->region;
 	int ret;
 
@@ -191,6 +212,15 @@ static const struct file_operations egm_chardev_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+static void egm_chardev_dev_release(struct device *dev)
+{
+	struct egm_chardev *cd = container_of(dev, struct egm_chardev, dev);
+
+	ida_free(&egm_minor_ida, cd->minor);
+	egm_region_put_async(cd->region);
+	kfree(cd);
+}
+
 static struct egm_chardev *egm_chardev_create(struct egm_region *region)
 {
 	struct egm_chardev *cd;
@@ -201,20 +231,35 @@ static struct egm_chardev *egm_chardev_create(struct egm_region *region)
 	cd = kzalloc(sizeof(*cd), GFP_KERNEL);
 	if (!cd)
 		return ERR_PTR(-ENOMEM);
-	snprintf(cd->name, sizeof(cd->name), "egm%u", region->pxm);
-	cd->region = region;
-	cd->misc.minor = MISC_DYNAMIC_MINOR;
-	cd->misc.name = cd->name;
-	cd->misc.fops = &egm_chardev_fops;
-	cd->misc.parent = egm_region_view_device(region);
-	cd->misc.mode = 0600;
-	err = misc_register(&cd->misc);
-	if (err) {
+	cd->minor = ida_alloc_max(&egm_minor_ida, EGM_MINORS - 1, GFP_KERNEL);
+	if (cd->minor < 0) {
+		err = cd->minor;
 		kfree(cd);
 		return ERR_PTR(err);
 	}
+
 	egm_region_get(region);
+	cd->region = region;
+	device_initialize(&cd->dev);
+	cd->dev.class = &egm_chardev_class;
+	cd->dev.parent = egm_region_view_device(region);
+	cd->dev.devt = MKDEV(MAJOR(egm_devt), cd->minor);
+	cd->dev.release = egm_chardev_dev_release;
+	/* From here on, put_device() undoes everything above. */
+	err = dev_set_name(&cd->dev, "egm%u", region->pxm);
+	if (err)
+		goto err_put;
+
+	cdev_init(&cd->cdev, &egm_chardev_fops);
+	cd->cdev.owner = THIS_MODULE;
+	err = cdev_device_add(&cd->cdev, &cd->dev);
+	if (err)
+		goto err_put;
 	return cd;
+
+err_put:
+	put_device(&cd->dev);
+	return ERR_PTR(err);
 }
 
 /**
@@ -253,7 +298,7 @@ int egm_attach_chardev(struct egm_attachment *attachment)
 		region->chardev = cd;
 		egm_region_kick_scrub(region);
 		dev_info(attachment->parent, "EGM PXM %u: /dev/%s\n",
-			 region->pxm, cd->name);
+			 region->pxm, dev_name(&cd->dev));
 	}
 	attachment->chardev = true;
 out:
@@ -272,7 +317,25 @@ void egm_chardev_destroy(struct egm_region *region)
 	if (!cd)
 		return;
 	region->chardev = NULL;
-	misc_deregister(&cd->misc);
-	egm_region_put_async(cd->region);
-	kfree(cd);
+	cdev_device_del(&cd->cdev, &cd->dev);
+	put_device(&cd->dev);
+}
+
+int egm_chardev_init(void)
+{
+	int err;
+
+	err = alloc_chrdev_region(&egm_devt, 0, EGM_MINORS, "egm");
+	if (err)
+		return err;
+	err = class_register(&egm_chardev_class);
+	if (err)
+		unregister_chrdev_region(egm_devt, EGM_MINORS);
+	return err;
+}
+
+void egm_chardev_exit(void)
+{
+	class_unregister(&egm_chardev_class);
+	unregister_chrdev_region(egm_devt, EGM_MINORS);
 }

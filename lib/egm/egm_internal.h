@@ -336,6 +336,8 @@ void egm_region_view_unlink(struct egm_attachment *attachment);
 void egm_region_view_notify(struct egm_region *region, enum egm_state state);
 
 /* chardev.c */
+int egm_chardev_init(void);
+void egm_chardev_exit(void);
 void egm_chardev_destroy(struct egm_region *region);
 struct egm_retired_pages;
 long egm_ioctl_get_retired(struct egm_region *region,

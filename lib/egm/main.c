@@ -31,9 +31,14 @@ static int __init egm_core_init(void)
 	err = egm_sysfs_init();
 	if (err)
 		goto err_poison;
+	err = egm_chardev_init();
+	if (err)
+		goto err_sysfs;
 	egm_debugfs_init();
 	return 0;
 
+err_sysfs:
+	egm_sysfs_exit();
 err_poison:
 	egm_poison_exit();
 err_scrub:
@@ -46,6 +51,7 @@ err_wq:
 static void __exit egm_core_exit(void)
 {
 	egm_debugfs_exit();
+	egm_chardev_exit();
 	egm_sysfs_exit();
 	egm_poison_exit();
 	/* Every region pins this module (backing.c): none can be left. */

@@ -15,7 +15,7 @@
  * is retired, both under egm_registry_lock; device_del() waits for the
  * attribute readers, so they need no reference of their own, and they
  * must not take egm_registry_lock (the region's view_lock instead).  Frontends
- * hang their devices below it (the chardev's misc device).
+ * hang their devices below it (the chardev's).
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
