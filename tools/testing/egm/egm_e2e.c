@@ -314,6 +314,87 @@ static volatile uint64_t *word(void *base, uint64_t off)
  * ---- The tests ----
  */
 
+/* Is @pid inside open() or openat() now (/proc/PID/syscall)? */
+static bool in_open(pid_t pid)
+{
+	char path[64], buf[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return false;
+	return atoi(buf) == SYS_openat || atoi(buf) == SYS_open;
+}
+
+/*
+ * A blocking open that waits for one region's scrub holds up nobody else:
+ * an open of another region returns while the first still waits.  (A misc
+ * device would run the waiting ->open() under the misc core's global
+ * lock, and every misc open on the host, /dev/kvm's too, would wait with
+ * it.)  The waiter must be caught inside open(); a scrub too quick for
+ * that is tried again.
+ */
+static int test_open_waits_alone(void)
+{
+	long long *child_done, t0, took = -1;
+	int fd = -1, ret = 0, status, attempt;
+	bool caught = false;
+	pid_t pid = -1;
+
+	child_done = mmap(NULL, sizeof(*child_done), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(child_done != MAP_FAILED, "mmap: %s", errstr(errno));
+	for (attempt = 0; attempt < 3 && !caught; attempt++) {
+		if (wait_state(EGM1_NAME, "clean", CLEAN_TIMEOUT_MS) ||
+		    wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
+			goto fail;
+		*child_done = 0;
+		fd = egm_open(EGM1_DEV);
+		CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
+		close_fd(&fd);	/* a 1 GiB scrub starts */
+		pid = spawn();
+		CHECK(pid >= 0, "fork: %s", errstr(errno));
+		if (!pid) {
+			/* Waits in open() for the scrub. */
+			int cfd = open(EGM1_DEV, O_RDWR | O_CLOEXEC);
+
+			*child_done = now_ms();
+			_exit(cfd < 0 ? 1 : 0);
+		}
+		t0 = now_ms();
+		while (!in_open(pid) && !*child_done && now_ms() - t0 < 2000)
+			sleep_ms(5);
+		sleep_ms(20);
+		if (in_open(pid) && !*child_done) {
+			caught = true;
+			t0 = now_ms();
+			fd = open(EGM0_DEV, O_RDWR | O_CLOEXEC);
+			took = now_ms() - t0;
+			CHECK(fd >= 0, "open %s while %s is scrubbed: %s", EGM0_DEV,
+			      EGM1_DEV, errstr(errno));
+			track_fd(fd);
+			CHECK(!*child_done,
+			      "open %s returned after the waiting open of %s (%lld ms)",
+			      EGM0_DEV, EGM1_DEV, took);
+		}
+		CHECK(!wait_child(pid, OPEN_TIMEOUT_MS, &status) && WIFEXITED(status) &&
+		      !WEXITSTATUS(status), "the waiting open of %s: %s", EGM1_DEV,
+		      status_str(status));
+		close_fd(&fd);
+	}
+	CHECK(caught, "%s's scrub never lasted long enough to catch an open waiting for it",
+	      EGM1_NAME);
+	say("egm-e2e: open of %s took %lld ms while an open of %s waited (attempt %d)",
+	    EGM0_DEV, took, EGM1_DEV, attempt);
+out:
+	close_fd(&fd);
+	if (child_done != MAP_FAILED)
+		munmap(child_done, sizeof(*child_done));
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
 static int test_exclusive_open(void)
 {
 	char state[32];
@@ -529,8 +610,8 @@ out:
 }
 
 /*
- * /dev/<name> is a 0600 character device with sysfs dev's numbers: a misc
- * device (/sys/class/misc/<name>) below the region's /sys/class/egm/<name>.
+ * /dev/<name> is a 0600 character device with sysfs dev's numbers: a device
+ * of class egm_chardev below the region's /sys/class/egm/<name>.
  */
 static int check_devnode(const char *name)
 {
@@ -539,12 +620,12 @@ static int check_devnode(const char *name)
 	struct stat st;
 	int n;
 
-	snprintf(path, sizeof(path), "/sys/class/misc/%s", name);
+	snprintf(path, sizeof(path), "/sys/class/egm_chardev/%s", name);
 	snprintf(want, sizeof(want), "/sys/devices/virtual/egm/%s/", name);
 	if (!realpath(path, real) || strncmp(real, want, strlen(want)))
 		return fail("%s is %s, want a device below %s", path,
 			    real[0] ? real : errstr(errno), want);
-	snprintf(path, sizeof(path), "/sys/class/misc/%s/dev", name);
+	snprintf(path, sizeof(path), "/sys/class/egm_chardev/%s/dev", name);
 	n = read_text(path, buf, sizeof(buf));
 	if (n < 0)
 		return fail("read %s: %s", path, errstr(n));
@@ -2539,6 +2620,7 @@ struct test {
 
 static const struct test tests[] = {
 	{ "exclusive_open", test_exclusive_open, NULL },
+	{ "open_waits_alone", test_open_waits_alone, NULL },
 	{ "size_seek_and_ioctl", test_size_seek_and_ioctl, NULL },
 	{ "ioctl_bad_input", test_ioctl_bad_input, NULL },
 	{ "sysfs_values_and_links", test_sysfs_values_and_links, NULL },
