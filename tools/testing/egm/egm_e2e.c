@@ -70,7 +70,7 @@
 #define EGM1_PARENT_B	"egm_parent.2"
 
 #define FW_RETIRE_SIZE	0x10000ULL	/* firmware retires 64 KiB blocks */
-#define PUD_BYTES	(1ULL << 30)
+#define PUD_BYTES	BIT_ULL(30)
 
 #define SYSFS_CLASS	"/sys/class/egm"
 #define DEBUGFS_EGM	"/sys/kernel/debug/egm"
@@ -305,9 +305,14 @@ static uint64_t tag(uint64_t off, unsigned int gen)
 	return 0xe6e6000000000000ULL ^ ((uint64_t)gen << 40) ^ off;
 }
 
-static volatile uint64_t *word(void *base, uint64_t off)
+static uint64_t get_word(void *base, uint64_t off)
 {
-	return (volatile uint64_t *)((char *)base + off);
+	return READ_ONCE(*(uint64_t *)((char *)base + off));
+}
+
+static void put_word(void *base, uint64_t off, uint64_t val)
+{
+	WRITE_ONCE(*(uint64_t *)((char *)base + off), val);
 }
 
 /*
@@ -463,8 +468,8 @@ static int check_size_info(const char *name, const char *dev, uint64_t size,
 	CHECK(fd >= 0, "open %s: %s", dev, errstr(fd));
 	end = lseek(fd, 0, SEEK_END);
 	CHECK(end >= 0, "%s: lseek SEEK_END: %s", dev, errstr(errno));
-	CHECK((uint64_t)end == size, "%s: SEEK_END %lld, want %" PRIu64, dev,
-	      (long long)end, size);
+	CHECK((uint64_t)end == size, "%s: SEEK_END %lld, want %llu", dev,
+	      (long long)end, (unsigned long long)size);
 	CHECK(lseek(fd, 0, SEEK_SET) == 0, "%s: lseek SEEK_SET 0: %s", dev,
 	      errstr(errno));
 	if (get_info(fd, &info) || sysfs_num(name, "size", &sys_size) ||
@@ -700,7 +705,7 @@ static int test_scrub_between_tenants(void)
 	}
 	CHECK(written == EGM0_SIZE / page_size - nretired,
 	      "wrote %u pages", written);
-	CHECK(*word(p, 0) == 0xa5a5a5a5a5a5a5a5ULL, "pattern did not stick");
+	CHECK(get_word(p, 0) == 0xa5a5a5a5a5a5a5a5ULL, "pattern did not stick");
 	unmap(p, EGM0_SIZE);
 	p = MAP_FAILED;
 	close_fd(&fd);
@@ -768,23 +773,23 @@ static int test_mmap_offsets_and_views(void)
 		for (i = 0; i < len; i += pg) {
 			if (is_retired(retired, nretired, off + i))
 				continue;
-			*word(v, i) = tag(off + i, 2 * k);
-			*word(v, i + pg - 8) = ~tag(off + i, 2 * k);
+			put_word(v, i, tag(off + i, 2 * k));
+			put_word(v, i + pg - 8, ~tag(off + i, 2 * k));
 		}
 		for (i = 0; i < len; i += pg) {
 			if (is_retired(retired, nretired, off + i))
 				continue;
-			CHECK(*word(whole, off + i) == tag(off + i, 2 * k) &&
-			      *word(whole, off + i + pg - 8) == ~tag(off + i, 2 * k),
+			CHECK(get_word(whole, off + i) == tag(off + i, 2 * k) &&
+			      get_word(whole, off + i + pg - 8) == ~tag(off + i, 2 * k),
 			      "view 0x%llx+0x%llx: write at 0x%llx not seen through the whole mapping",
 			      (unsigned long long)off, (unsigned long long)len,
 			      (unsigned long long)(off + i));
-			*word(whole, off + i) = tag(off + i, 2 * k + 1);
+			put_word(whole, off + i, tag(off + i, 2 * k + 1));
 		}
 		for (i = 0; i < len; i += pg) {
 			if (is_retired(retired, nretired, off + i))
 				continue;
-			CHECK(*word(v, i) == tag(off + i, 2 * k + 1),
+			CHECK(get_word(v, i) == tag(off + i, 2 * k + 1),
 			      "view 0x%llx+0x%llx: write at 0x%llx through the whole mapping not seen",
 			      (unsigned long long)off, (unsigned long long)len,
 			      (unsigned long long)(off + i));
@@ -798,10 +803,10 @@ static int test_mmap_offsets_and_views(void)
 	CHECK(s != MAP_FAILED, "mmap 8 pages at 16 MiB: %s", errstr(errno));
 	CHECK(!munmap(s + 3 * pg, 2 * pg), "munmap the middle: %s",
 	      errstr(errno));
-	*word(s, 0) = tag(16 << 20, 100);
-	*word(s, 7 * pg) = tag((16 << 20) + 7 * pg, 100);
-	CHECK(*word(whole, 16 << 20) == tag(16 << 20, 100) &&
-	      *word(whole, (16 << 20) + 7 * pg) == tag((16 << 20) + 7 * pg, 100),
+	put_word(s, 0, tag(16 << 20, 100));
+	put_word(s, 7 * pg, tag((16 << 20) + 7 * pg, 100));
+	CHECK(get_word(whole, 16 << 20) == tag(16 << 20, 100) &&
+	      get_word(whole, (16 << 20) + 7 * pg) == tag((16 << 20) + 7 * pg, 100),
 	      "split mapping lost its offsets");
 	unmap(s, 8 * pg);	/* what is left of it */
 	s = MAP_FAILED;
@@ -810,7 +815,7 @@ static int test_mmap_offsets_and_views(void)
 	c = map_fd(fd, 8 << 20, 4 * pg, MAP_SHARED);
 	CHECK(c != MAP_FAILED, "mmap 4 pages at 8 MiB: %s", errstr(errno));
 	for (uint64_t i = 0; i < 4 * pg; i += pg)
-		*word(c, i) = tag((8 << 20) + i, 200);
+		put_word(c, i, tag((8 << 20) + i, 200));
 	close_fd(&fd);
 	{
 		char state[32];
@@ -821,11 +826,11 @@ static int test_mmap_offsets_and_views(void)
 		      err ? "" : state, errstr(err));
 	}
 	for (uint64_t i = 0; i < 4 * pg; i += pg) {
-		CHECK(*word(c, i) == tag((8 << 20) + i, 200),
+		CHECK(get_word(c, i) == tag((8 << 20) + i, 200),
 		      "after close(): read through the mapping at 0x%llx wrong",
 		      (unsigned long long)((8 << 20) + i));
-		*word(c, i) = tag((8 << 20) + i, 201);
-		CHECK(*word(whole, (8 << 20) + i) == tag((8 << 20) + i, 201),
+		put_word(c, i, tag((8 << 20) + i, 201));
+		CHECK(get_word(whole, (8 << 20) + i) == tag((8 << 20) + i, 201),
 		      "after close(): write at 0x%llx not seen through another mapping",
 		      (unsigned long long)((8 << 20) + i));
 	}
@@ -876,7 +881,7 @@ static int test_mmap_bad_requests(void)
 	/* A good one still works, and the bad ones left no user behind. */
 	p = map_fd(fd, EGM0_SIZE - pg, pg, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap last page: %s", errstr(errno));
-	*word(p, 0) = 1;
+	put_word(p, 0, 1);
 	unmap(p, pg);
 	close_fd(&fd);
 	if (wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
@@ -900,17 +905,17 @@ static int test_huge_leaves(void)
 	      "mmap returned %p, not 1 GiB aligned", (void *)p);
 	if (read_faults(EGM1_NAME, &f0))
 		goto fail;
-	*(volatile char *)(p + 0x12345678) = 0x42;
+	WRITE_ONCE(*(p + 0x12345678), 0x42);
 	if (read_faults(EGM1_NAME, &f1))
 		goto fail;
 	CHECK(f1.pud == f0.pud + 1 && f1.pte == f0.pte,
 	      "one touch: +%lld pud, +%lld pmd, +%lld pte faults; want +1 pud, +0 pte",
 	      f1.pud - f0.pud, f1.pmd - f0.pmd, f1.pte - f0.pte);
 	/* The whole GiB is mapped by that one leaf now. */
-	CHECK(*(volatile char *)(p + 0x12345678) == 0x42, "byte read back wrong");
-	(void)*(volatile char *)p;
-	(void)*(volatile char *)(p + EGM1_SIZE - 1);
-	*(volatile char *)(p + EGM1_SIZE / 2) = 1;
+	CHECK(READ_ONCE(*(p + 0x12345678)) == 0x42, "byte read back wrong");
+	(void)READ_ONCE(*(char *)(p));
+	(void)READ_ONCE(*(char *)(p + EGM1_SIZE - 1));
+	WRITE_ONCE(*(char *)(p + EGM1_SIZE / 2), 1);
 	if (read_faults(EGM1_NAME, &f2))
 		goto fail;
 	CHECK(f2.pud == f1.pud && f2.pmd == f1.pmd && f2.pte == f1.pte,
@@ -940,13 +945,13 @@ static uint64_t mremap_word_off(uint64_t i)
 static void mremap_fill(void *p, uint64_t len)
 {
 	for (uint64_t i = 0; i < len / MREMAP_STRIDE; i++)
-		*word(p, mremap_word_off(i)) = tag(mremap_word_off(i), 7);
+		put_word(p, mremap_word_off(i), tag(mremap_word_off(i), 7));
 }
 
 static int mremap_check(void *p, uint64_t len, const char *when)
 {
 	for (uint64_t i = 0; i < len / MREMAP_STRIDE; i++) {
-		uint64_t off = mremap_word_off(i), got = *word(p, off);
+		uint64_t off = mremap_word_off(i), got = get_word(p, off);
 
 		if (got != tag(off, 7))
 			return fail("%s: word at 0x%llx is 0x%llx, want 0x%llx",
@@ -1063,27 +1068,28 @@ struct sigbus_report {
 };
 
 static sigjmp_buf child_jmp;
-static volatile sig_atomic_t child_signo, child_code;
-static void *volatile child_addr;
+/* Written by the handler, read after its siglongjmp(): with *_ONCE(). */
+static sig_atomic_t child_signo, child_code;
+static void *child_addr;
 
 static void child_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	child_signo = sig;
-	child_code = si->si_code;
-	child_addr = si->si_addr;
+	WRITE_ONCE(child_signo, sig);
+	WRITE_ONCE(child_code, si->si_code);
+	WRITE_ONCE(child_addr, si->si_addr);
 	siglongjmp(child_jmp, 1);
 }
 
 /* Read @addr until SIGBUS (or 5 s); report what was seen to @pfd[1]. */
-static __attribute__((noinline, noreturn)) void
+static noinline __noreturn void
 poison_child(char *addr, int pfd[2])
 {
 	struct sigaction sa = { .sa_sigaction = child_sigbus,
 				.sa_flags = SA_SIGINFO };
 	struct sigbus_report rep = { 0 };
 	long long end = now_ms() + 5000;
-	volatile long tries = 0;
+	static long tries;	/* static: kept across siglongjmp() */
 
 	close(pfd[0]);
 	sigemptyset(&sa.sa_mask);
@@ -1092,13 +1098,13 @@ poison_child(char *addr, int pfd[2])
 	if (!sigsetjmp(child_jmp, 1)) {
 		while (now_ms() < end) {
 			tries++;
-			(void)*(volatile uint64_t *)addr;
+			(void)READ_ONCE(*(uint64_t *)(addr));
 			sleep_ms(20);
 		}
 	} else {
-		rep.signo = child_signo;
-		rep.code = child_code;
-		rep.addr = (uintptr_t)child_addr;
+		rep.signo = READ_ONCE(child_signo);
+		rep.code = READ_ONCE(child_code);
+		rep.addr = (uintptr_t)READ_ONCE(child_addr);
 	}
 	rep.tries = tries;
 	_exit(write(pfd[1], &rep, sizeof(rep)) == sizeof(rep) ? 0 : 1);
@@ -1125,8 +1131,8 @@ static int test_poison_sigbus(void)
 	p = map_fd(fd, 0, EGM1_SIZE, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap 1 GiB: %s", errstr(errno));
 	for (int d = -1; d <= 1; d++) {
-		*word(p, poff + d * pg) = tag(poff + d * pg, 300);
-		*word(p, poff + d * pg + pg - 8) = ~tag(poff + d * pg, 300);
+		put_word(p, poff + d * pg, tag(poff + d * pg, 300));
+		put_word(p, poff + d * pg + pg - 8, ~tag(poff + d * pg, 300));
 	}
 
 	snprintf(pa, sizeof(pa), "0x%llx", (unsigned long long)(EGM1_BASE + poff));
@@ -1160,8 +1166,8 @@ static int test_poison_sigbus(void)
 	      (void *)(p + poff), (unsigned long long)pg);
 
 	for (int d = -1; d <= 1; d += 2)
-		CHECK(*word(p, poff + d * pg) == tag(poff + d * pg, 300) &&
-		      *word(p, poff + d * pg + pg - 8) == ~tag(poff + d * pg, 300),
+		CHECK(get_word(p, poff + d * pg) == tag(poff + d * pg, 300) &&
+		      get_word(p, poff + d * pg + pg - 8) == ~tag(poff + d * pg, 300),
 		      "neighbour page P%+d lost its data", d);
 
 	if (get_retired(fd, &retired, &nretired))
@@ -1288,7 +1294,7 @@ static int test_reset_blocks(void)
 	CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
 	p = map_fd(fd, off & ~(uint64_t)(len - 1), len, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
-	*word(p, off & (len - 1)) = tag(off, 400);
+	put_word(p, off & (len - 1), tag(off, 400));
 	CHECK(!pipe(pfd), "pipe: %s", errstr(errno));
 
 	err = parent_debugfs(EGM1_PARENT_A, "reset", "1");
@@ -1298,7 +1304,7 @@ static int test_reset_blocks(void)
 	pid = spawn();
 	CHECK(pid >= 0, "fork: %s", errstr(errno));
 	if (!pid) {
-		uint64_t v = *word(p, off & (len - 1));
+		uint64_t v = get_word(p, off & (len - 1));
 
 		_exit(write(pfd[1], &v, sizeof(v)) == sizeof(v) ? 0 : 1);
 	}
@@ -1324,7 +1330,7 @@ static int test_reset_blocks(void)
 	      status_str(status));
 	CHECK(got == tag(off, 400), "child read 0x%llx, want 0x%llx",
 	      (unsigned long long)got, (unsigned long long)tag(off, 400));
-	CHECK(*word(p, off & (len - 1)) == tag(off, 400),
+	CHECK(get_word(p, off & (len - 1)) == tag(off, 400),
 	      "value changed across the reset");
 out:
 	reset_cleanup();
@@ -1380,12 +1386,12 @@ static int test_revoke_sigbus_on_unbind(void)
 		p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED)
 			_exit(11);
-		*word(p, 0) = 1;
+		put_word(p, 0, 1);
 		if (write(pfd[1], "r", 1) != 1)
 			_exit(12);
 		end = now_ms() + 30000;
 		for (unsigned long i = 0; now_ms() < end; i++)
-			*word(p, (i % ((1 << 20) / page_size)) * page_size) = i;
+			put_word(p, (i % ((1 << 20) / page_size)) * page_size, i);
 		_exit(13);	/* no SIGBUS within 30 s */
 	}
 	close(pfd[1]);
@@ -1425,7 +1431,7 @@ out:
  */
 
 #define TRACEFS		"/sys/kernel/tracing"
-#define TRACE_BUF	(1 << 20)
+#define TRACE_BUF	BIT(20)
 
 static void trace_cleanup(void)
 {
@@ -1509,8 +1515,8 @@ static int test_tracepoints_fire(void)
 	CHECK(fd >= 0, "open %s: %s", EGM0_DEV, errstr(fd));
 	p = map_fd(fd, 0, 4UL << 20, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap 4 MiB: %s", errstr(errno));
-	*word(p, 0) = 1;
-	*word(p, 2UL << 20) = 1;
+	put_word(p, 0, 1);
+	put_word(p, 2UL << 20, 1);
 	err = parent_debugfs(EGM0_PARENT, "poison", "0x60110000");
 	CHECK(!err, "report the retired page again: %s", errstr(err));
 	err = parent_debugfs(EGM1_PARENT_A, "reset", "1");
@@ -1817,7 +1823,7 @@ static int test_file_ops_bad_input(void)
 		goto fail;
 	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);
 	CHECK(p != MAP_FAILED, "O_RDONLY, mmap PROT_READ: %s", errstr(errno));
-	CHECK(*word(p, 0) == 0, "first word of a scrubbed region is not zero");
+	CHECK(get_word(p, 0) == 0, "first word of a scrubbed region is not zero");
 	if (expect_errno(mprotect(p, pg, PROT_READ | PROT_WRITE), EACCES,
 			 "O_RDONLY, mprotect PROT_WRITE"))
 		goto fail;
@@ -1870,12 +1876,12 @@ static int test_mmap_bad_flags(void)
 	/* A mapping never grows in place (VM_DONTEXPAND). */
 	p = map_fd(fd, 0, pg, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap one page: %s", errstr(errno));
-	*word(p, 0) = tag(0, 60);
+	put_word(p, 0, tag(0, 60));
 	q = mremap(p, pg, 2 * pg, 0);
 	CHECK(q == MAP_FAILED, "mremap to grow in place succeeded");
 	CHECK(errno == EFAULT, "mremap to grow in place: %s, want EFAULT",
 	      errstr(errno));
-	CHECK(*word(p, 0) == tag(0, 60), "the mapping changed after a refused mremap");
+	CHECK(get_word(p, 0) == tag(0, 60), "the mapping changed after a refused mremap");
 out:
 	unmap(p, pg);
 	close_fd(&fd);
@@ -2368,9 +2374,9 @@ static int fuzz_touch(struct fuzz *z)
 		return 0;
 	z->touches++;
 	v = tag(off, 50) ^ z->touches;
-	*word(m->addr, pg + 8 * fuzz_below(z, page_size / 8)) = v;
-	*word(m->addr, pg) = v;
-	if (*word(m->addr, pg) != v)
+	put_word(m->addr, pg + 8 * fuzz_below(z, page_size / 8), v);
+	put_word(m->addr, pg, v);
+	if (get_word(m->addr, pg) != v)
 		return fail("fuzz: %s offset %#llx read back wrong",
 			    m->region ? EGM1_DEV : EGM0_DEV,
 			    (unsigned long long)off);
@@ -2496,13 +2502,13 @@ static int fuzz_region_works(const char *dev, uint64_t size, struct fuzz *z,
 
 		if (is_retired(retired, nretired, off))
 			continue;
-		CHECK(*word(p, off) == 0 || *word(p, off) == tag(off, 51),
+		CHECK(get_word(p, off) == 0 || get_word(p, off) == tag(off, 51),
 		      "after the fuzz: %s offset %#llx holds %#llx, not zero",
 		      dev, (unsigned long long)off,
-		      (unsigned long long)*word(p, off));
-		*word(p, off) = tag(off, 51);
+		      (unsigned long long)get_word(p, off));
+		put_word(p, off, tag(off, 51));
 		if (off >= size - view)
-			CHECK(*word(v, off - (size - view)) == tag(off, 51),
+			CHECK(get_word(v, off - (size - view)) == tag(off, 51),
 			      "after the fuzz: %s offset %#llx differs between two mappings",
 			      dev, (unsigned long long)off);
 	}

@@ -174,7 +174,7 @@ static void fi_scope(enum scope scope)
 		snprintf(start, sizeof(start), "0");
 		snprintf(end, sizeof(end), "%llu", (unsigned long long)~0ULL);
 	} else {
-		snprintf(start, sizeof(start), "%" PRIu64, module_area_start);
+		snprintf(start, sizeof(start), "%llu", (unsigned long long)module_area_start);
 		snprintf(end, sizeof(end), "%llu", MODULES_END);
 	}
 	/* Widen first: require-start may not pass require-end on the way. */
@@ -730,12 +730,12 @@ static int mmap_residue(int err)
 
 static int mmap_undo(void)
 {
-	volatile uint64_t *q = (void *)map0;
+	uint64_t *q = (void *)map0;
 
-	*q = 0x5a5a;
-	if (*q != 0x5a5a)
-		return fail("mapping reads 0x%" PRIx64, (uint64_t)*q);
-	*q = 0;
+	WRITE_ONCE(*q, 0x5a5a);
+	if (READ_ONCE(*q) != 0x5a5a)
+		return fail("mapping reads %#llx", (unsigned long long)READ_ONCE(*q));
+	WRITE_ONCE(*q, 0);
 	munmap(map0, MAP_LEN);
 	map0 = NULL;
 	return mmap_residue(0);
@@ -749,10 +749,10 @@ static int fork_op(void)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		volatile uint64_t *q = (void *)map0;
+		uint64_t *q = (void *)map0;
 
-		*q = 0x6b6b;
-		_exit(*q == 0x6b6b ? 0 : 1);
+		WRITE_ONCE(*q, 0x6b6b);
+		_exit(READ_ONCE(*q) == 0x6b6b ? 0 : 1);
 	}
 	if (wait_child(pid, CHILD_TIMEOUT_MS, &status))
 		return -ETIMEDOUT;
@@ -902,8 +902,8 @@ static int test_scrub(void)
 	if (!check(!wait_state("egm0", "clean") && !open_op(),
 		   "open /dev/egm0: %s", errstr(errno)))
 		return -1;
-	snprintf(start, sizeof(start), "%" PRIu64, fn_start);
-	snprintf(stop, sizeof(stop), "%" PRIu64, fn_end);
+	snprintf(start, sizeof(start), "%llu", (unsigned long long)fn_start);
+	snprintf(stop, sizeof(stop), "%llu", (unsigned long long)fn_end);
 	fi_scope(SCOPE_ALL);	/* widest first, then narrow from below */
 	knobs("require-start", start);
 	knobs("require-end", stop);
@@ -1353,12 +1353,13 @@ static int vfirst_undo(void)
 	int err = 0;
 
 	if (vmap) {
-		volatile uint64_t *q = (void *)vmap;
+		uint64_t *q = (void *)vmap;
 
-		*q = 0x7c7c;
-		if (*q != 0x7c7c)
-			err = fail("the mapping reads %#" PRIx64, (uint64_t)*q);
-		*q = 0;
+		WRITE_ONCE(*q, 0x7c7c);
+		if (READ_ONCE(*q) != 0x7c7c)
+			err = fail("the mapping reads %#llx",
+				   (unsigned long long)READ_ONCE(*q));
+		WRITE_ONCE(*q, 0);
 		munmap(vmap, VMAP_LEN);
 		vmap = NULL;
 	}
@@ -1480,8 +1481,8 @@ int main(int argc, char **argv)
 		harness_summary(0, 1);
 		return 1;
 	}
-	say("egm-faultinject: module code from 0x%" PRIx64 " to 0x%llx", module_area_start,
-	    MODULES_END);
+	say("egm-faultinject: module code from %#llx to %#llx",
+	    (unsigned long long)module_area_start, MODULES_END);
 	if (exists(KMEMLEAK))
 		write_text(KMEMLEAK, "clear");
 	for (i = 0; i < NR_TESTS; i++)

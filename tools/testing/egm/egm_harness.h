@@ -39,6 +39,13 @@
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
 #define __maybe_unused		__attribute__((unused))
+#define noinline		__attribute__((noinline))
+#define __noreturn		__attribute__((noreturn))
+#define BIT(n)			(1UL << (n))
+#define BIT_ULL(n)		(1ULL << (n))
+/* One access the compiler may neither drop, merge nor tear. */
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 #define TEST_TIMEOUT_MS		(240 * 1000)	/* per test, then SIGALRM */
 #define STUCK_GRACE_MS		(30 * 1000)	/* then the watchdog gives up */
@@ -711,8 +718,9 @@ struct tally { int passed, failed, remaining; };
 static struct tally *tally;
 
 static sigjmp_buf test_jmp;
-static volatile sig_atomic_t in_test, caught_sig, caught_code;
-static void *volatile caught_addr;
+/* Written by the handler, read after its siglongjmp(): with *_ONCE(). */
+static sig_atomic_t in_test, caught_sig, caught_code;
+static void *caught_addr;
 
 static void harness_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -724,12 +732,12 @@ static void harness_signal(int sig, siginfo_t *si, void *uc)
 			raise(sig);
 		return;
 	}
-	if (!in_test)
+	if (!READ_ONCE(in_test))
 		return;
-	in_test = 0;
-	caught_sig = sig;
-	caught_code = si->si_code;
-	caught_addr = si->si_addr;
+	WRITE_ONCE(in_test, 0);
+	WRITE_ONCE(caught_sig, sig);
+	WRITE_ONCE(caught_code, si->si_code);
+	WRITE_ONCE(caught_addr, si->si_addr);
 	siglongjmp(test_jmp, 1);
 }
 
@@ -772,18 +780,18 @@ static void harness_run(const char *name, int (*fn)(void),
 	wd = start_watchdog(name);
 
 	if (!sigsetjmp(test_jmp, 1)) {
-		in_test = 1;
+		WRITE_ONCE(in_test, 1);
 		ret = fn();
-		in_test = 0;
+		WRITE_ONCE(in_test, 0);
 	} else {
-		if (caught_sig == SIGALRM)
+		if (READ_ONCE(caught_sig) == SIGALRM)
 			snprintf(failmsg, sizeof(failmsg), "timed out after %d s",
 				 TEST_TIMEOUT_MS / 1000);
 		else
 			snprintf(failmsg, sizeof(failmsg),
 				 "unexpected SIG%s (si_code %d) at %p",
-				 sigabbrev_np(caught_sig) ?: "?",
-				 (int)caught_code, caught_addr);
+				 sigabbrev_np(READ_ONCE(caught_sig)) ?: "?",
+				 (int)READ_ONCE(caught_code), READ_ONCE(caught_addr));
 		ret = -1;
 	}
 	if (wd > 0) {

@@ -810,7 +810,7 @@ static void child_sigbus(int sig, siginfo_t *si, void *uc)
 }
 
 /* In a child: read @addr once, report any SIGBUS to @wfd, exit. */
-static __attribute__((noinline, noreturn)) void
+static noinline __noreturn void
 sigbus_child(char *addr, int wfd)
 {
 	struct sigaction sa = { .sa_sigaction = child_sigbus,
