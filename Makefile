@@ -26,7 +26,7 @@ S := scripts/egm
 .PHONY: all help setup prepare kunit kunit-all kernel static modules check \
 	summary clean-results qemu-test qemu-dma-test qemu-chaos-test arm64-test \
 	demo demo-check bench bench-check bad-input-mutants modules-install \
-	dkms-tree dkms-install dkms-test
+	dkms-tree dkms-install dkms-test docs
 
 all: check
 
@@ -44,7 +44,8 @@ help:
 	@echo '  make bench-check  the benchmark'"'"'s structural results, asserted (no timing)'
 	@echo '  make kunit        KUnit under KUNIT_ARCH=$(KUNIT_ARCH) (um x86_64 arm64 arm64-64k)'
 	@echo '  make kunit-all    KUnit under each of KUNIT_ARCHS=$(KUNIT_ARCHS)'
-	@echo '  make static       sparse, W=1, coccicheck, checkpatch --strict, kernel-doc'
+	@echo '  make static       sparse, W=1, coccicheck, checkpatch --strict, kernel-doc, docs'
+	@echo '  make docs         the documentation, built with Sphinx and kernel-doc as make htmldocs would'
 	@echo '  make modules      the package built out of tree against KDIR (default: our x86_64 kernel)'
 	@echo '  make modules-install  ... and installed into KDIR'"'"'s kernel (updates/egm)'
 	@echo '  make dkms-tree    the DKMS source tree, into DEST (default: EGM_CACHE/package/egm-core)'
@@ -73,6 +74,9 @@ kernel: prepare
 
 static: prepare
 	@$(S)/static.sh
+
+docs: setup
+	@$(S)/docs.sh
 
 # Out of tree: against KDIR (a distribution's headers will do, and
 # nothing of our set-up runs), or against our x86_64 kernel.

@@ -7,7 +7,7 @@
 packages=(
 	linux-source-$EGM_KVER
 	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod
-	python3 python3-ply python3-git perl rsync cpio xz-utils patch
+	python3 python3-ply python3-git python3-sphinx perl rsync cpio xz-utils patch git
 	qemu-system-x86 qemu-system-arm qemu-utils
 	sparse coccinelle ocaml-nox
 	busybox-static acpica-tools

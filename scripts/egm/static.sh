@@ -4,7 +4,8 @@
 #
 #   sparse (C=2, warnings as errors) and a W=1 build of lib/egm/,
 #   coccicheck in report mode, checkpatch --strict on our sources and on
-#   patches/, kernel-doc on our headers and sources, and the tests the
+#   patches/, kernel-doc on our headers and sources, the documentation
+#   built with Sphinx as make htmldocs would (docs.sh), and the tests the
 #   bad-input catalogue names (bad-input-check.sh).
 . "$(dirname "$0")/common.sh"
 
@@ -129,6 +130,12 @@ egm_log "kernel-doc"
 "$EGM_KSRC/scripts/kernel-doc" -none -Wall "${sources[@]}" \
 	> "$log/kernel-doc.findings" 2>&1 || true
 result kernel-doc "$log/kernel-doc.findings"
+
+egm_log "documentation (Sphinx, kernel-doc directives, ABI)"
+"$EGM_REPO/scripts/egm/docs.sh" > "$log/docs.log" 2>&1 ||
+	echo "docs.sh failed" >> "$log/docs.log"
+grep -v '^==> ' "$log/docs.log" > "$log/docs.findings" || true
+result docs "$log/docs.findings"
 
 egm_log "bad-input catalogue"
 # Every test Documentation/userspace-api/egm-bad-input.rst names exists.
