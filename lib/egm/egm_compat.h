@@ -79,6 +79,14 @@ unregister_pfn_address_space(struct pfn_address_space *space)
 #endif
 
 /*
+ * egm-core's side of that registration, under EGM_PFN_SPACE: compiled on
+ * every kernel (with the stand-in above where the kernel has none) so that
+ * KUnit tests it.  The series for upstream targets 6.12, which has no such
+ * registry: make series leaves it out (unifdef -UEGM_PFN_SPACE).
+ */
+#define EGM_PFN_SPACE 1
+
+/*
  * VFIO type1 keeps the file of a VM_PFNMAP range open while an IOMMU maps
  * it when the file asks (patches/0008).  Without it egm-core cannot see
  * type1's DMA mappings: a tenancy then ends with its CPU mappings (see

@@ -153,11 +153,6 @@ enum egm_state {
  *	without egm_registry_lock, and @attachments for the view's readers,
  *	which must not take it (writers hold both)
  * @debugfs: /sys/kernel/debug/egm/egm<pxm>, while the region is registered
- * @pfn_space: registration with the kernel's memory-failure handling, on
- *	kernels that have it (a stand-in elsewhere, see egm_compat.h); lives
- *	inside the claim of the range
- * @pfn_space_registered: @pfn_space is in the kernel's registry; guarded by
- *	egm_registry_lock
  */
 struct egm_region {
 	phys_addr_t base;
@@ -217,8 +212,19 @@ struct egm_region {
 	struct mutex view_lock;
 	struct egm_view *view;
 	struct dentry *debugfs;
+#ifdef EGM_PFN_SPACE
+	/**
+	 * @pfn_space: registration with the kernel's memory-failure
+	 * handling, on kernels that have it (a stand-in elsewhere, see
+	 * egm_compat.h); lives inside the claim of the range
+	 */
 	struct pfn_address_space pfn_space;
+	/**
+	 * @pfn_space_registered: @pfn_space is in the kernel's registry;
+	 * guarded by egm_registry_lock
+	 */
 	bool pfn_space_registered;
+#endif
 };
 
 /**
@@ -269,9 +275,23 @@ void egm_poison_exit(void);
 int egm_region_poison_create(struct egm_region *region);
 void egm_region_poison_destroy(struct egm_region *region);
 void egm_region_queue_poison_zap(struct egm_region *region, pgoff_t page);
+
+#ifdef EGM_PFN_SPACE
 int egm_region_poison_register(struct egm_region *region);
 void egm_region_poison_unregister(struct egm_region *region);
+#else
+static inline int egm_region_poison_register(struct egm_region *region)
+{
+	return 0;
+}
+
+static inline void egm_region_poison_unregister(struct egm_region *region)
+{
+}
+#endif
+
 #if IS_ENABLED(CONFIG_KUNIT)
+#ifdef EGM_PFN_SPACE
 /*
  * KUnit's stand-in for the kernel's registry of PFN address spaces: when
  * set, egm_region_poison_{,un}register() call it instead of the kernel.
@@ -282,6 +302,7 @@ struct egm_pfn_space_test_ops {
 };
 
 extern const struct egm_pfn_space_test_ops *egm_pfn_space_test_ops;
+#endif
 void egm_registry_wait_freed(void);
 #endif
 

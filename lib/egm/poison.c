@@ -407,6 +407,7 @@ int egm_report_poison(struct egm_attachment *attachment, phys_addr_t pa)
 }
 EXPORT_SYMBOL_NS_GPL(egm_report_poison, EGM_CORE_NS);
 
+#ifdef EGM_PFN_SPACE
 /*
  * The kernel's memory-failure path found a poisoned PFN of the region in a
  * mapping: record it, and tell the kernel where the PFN sits in the VMA.
@@ -499,6 +500,7 @@ void egm_region_poison_unregister(struct egm_region *region)
 	egm_pfn_space_remove(&region->pfn_space);
 	region->pfn_space_registered = false;
 }
+#endif /* EGM_PFN_SPACE */
 
 #ifdef CONFIG_ACPI_APEI_GHES
 /*

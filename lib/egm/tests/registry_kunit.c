@@ -315,6 +315,7 @@ static void egm_registry_reregister_after_teardown(struct kunit *test)
 	egm_unregister_region(att);
 }
 
+#ifdef EGM_PFN_SPACE
 /*
  * A stand-in for the kernel's registry of PFN address spaces (6.19's
  * register_pfn_address_space()), faithful where it matters here: a range
@@ -475,6 +476,7 @@ static void egm_registry_pfn_space_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_fake_pfn.bad_removes, 0);
 	KUNIT_EXPECT_EQ(test, egm_fake_pfn.unregistered, 1);
 }
+#endif /* EGM_PFN_SPACE */
 
 static void egm_registry_conflicting_base(struct kunit *test)
 {
@@ -809,8 +811,10 @@ static struct kunit_case egm_registry_cases[] = {
 	KUNIT_CASE(egm_registry_every_unregister_order),
 	KUNIT_CASE(egm_registry_reference_outlives_parents),
 	KUNIT_CASE(egm_registry_reregister_after_teardown),
+#ifdef EGM_PFN_SPACE
 	KUNIT_CASE(egm_registry_pfn_space_inside_claim),
 	KUNIT_CASE(egm_registry_pfn_space_refused),
+#endif
 	KUNIT_CASE(egm_registry_conflicting_base),
 	KUNIT_CASE(egm_registry_conflicting_size),
 	KUNIT_CASE(egm_registry_same_parent_twice),
