@@ -9,7 +9,7 @@ packages=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod
 	python3 python3-ply python3-git python3-sphinx perl rsync cpio xz-utils patch git
 	qemu-system-x86 qemu-system-arm qemu-utils
-	sparse coccinelle ocaml-nox
+	sparse coccinelle ocaml-nox unifdef
 	busybox-static acpica-tools
 	ndctl
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross

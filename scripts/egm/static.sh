@@ -113,8 +113,11 @@ if [ ! -d "$spdx/.git" ]; then
 	git -C "$spdx" -c user.name=egm -c user.email=egm@localhost \
 		commit -q -m "LICENSES of linux-source-$EGM_KVER"
 fi
+# scripts/egm/series/ holds commit messages and the cover letter's text,
+# which become mail, not files: no licence tag.
 mapfile -t spdx_files < <(git ls-files -co --exclude-standard -- \
-	'*.c' '*.h' '*Makefile' '*Kconfig' 'scripts/*' '.ci/*' 2>/dev/null)
+	'*.c' '*.h' '*Makefile' '*Kconfig' 'scripts/*' '.ci/*' \
+	':!scripts/egm/series/*' 2>/dev/null)
 # spdxcheck.py needs Debian's python3-ply and python3-git: the system python3.
 (cd "$spdx" && /usr/bin/python3 "$EGM_KSRC/scripts/spdxcheck.py" -v \
 	$(printf "$EGM_REPO/%s " "${spdx_files[@]}")) > "$log/spdx.log" 2>&1 ||
