@@ -26,14 +26,14 @@ S := scripts/egm
 .PHONY: all help setup prepare kunit kunit-all kernel static modules check \
 	summary clean-results qemu-test qemu-dma-test qemu-chaos-test arm64-test \
 	demo demo-check bench bench-check bad-input-mutants modules-install \
-	dkms-tree dkms-install dkms-test docs
+	dkms-tree dkms-install dkms-test docs series series-check
 
 all: check
 
 help:
 	@echo 'egm-core targets:'
 	@echo '  make demo         boot a QEMU host and run a VM whose RAM is /dev/egm1, step by step'
-	@echo '  make check        everything that tests: kunit-all, static, dkms-test, qemu-test, qemu-dma-test, qemu-chaos-test, arm64-test, demo-check, bench-check'
+	@echo '  make check        everything that tests: kunit-all, static, dkms-test, qemu-test, qemu-dma-test, qemu-chaos-test, arm64-test, series-check, demo-check, bench-check'
 	@echo '  make qemu-test    the end-to-end suites in QEMU, on the debug kernel: /dev/egmN, then the VFIO frontend'
 	@echo '  make qemu-dma-test  a nested VM'"'"'s assigned device DMAs into its EGM RAM (emulated IOMMU): retired pages, hand-off'
 	@echo '  make qemu-chaos-test  seeded chaos (EGM_CHAOS_SEED, EGM_CHAOS_SECONDS) and fault injection, on the debug kernel'
@@ -51,6 +51,8 @@ help:
 	@echo '  make dkms-tree    the DKMS source tree, into DEST (default: EGM_CACHE/package/egm-core)'
 	@echo '  make dkms-install DKMS add, build and install for KVER (default: the running kernel)'
 	@echo '  make dkms-test    the package against Debian'"'"'s amd64 and arm64 kernel headers'
+	@echo '  make series       the patch series for upstream, with a cover letter, into OUT (default: EGM_CACHE/build/series)'
+	@echo '  make series-check the series applied to a pristine tree: git am, checkpatch --strict, builds'
 	@echo '  make kernel       configure and build the x86_64 kernel with egm-core'
 	@echo '  make setup        install Debian packages, unpack the kernel into EGM_CACHE'
 	@echo '  make prepare      lay our files over the kernel tree and apply patches/'
@@ -77,6 +79,13 @@ static: prepare
 
 docs: setup
 	@$(S)/docs.sh
+
+# The upstream series (scripts/egm/series/ has its messages).
+series: setup
+	@$(S)/series.sh $(OUT)
+
+series-check: prepare
+	@$(S)/series-test.sh
 
 # Out of tree: against KDIR (a distribution's headers will do, and
 # nothing of our set-up runs), or against our x86_64 kernel.
@@ -164,6 +173,7 @@ check: prepare clean-results
 	EGM_CHAOS_SECONDS=$${EGM_CHAOS_SECONDS:-$(EGM_CHECK_CHAOS_SECONDS)} \
 		$(MAKE) --no-print-directory qemu-chaos-test || rc=1; \
 	$(MAKE) --no-print-directory arm64-test || rc=1; \
+	$(MAKE) --no-print-directory series-check || rc=1; \
 	$(MAKE) --no-print-directory demo-check || rc=1; \
 	$(MAKE) --no-print-directory bench-check || { rc=1; \
 		[ -f $(EGM_CACHE)/results/bench-check ] || { \
