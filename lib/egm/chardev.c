@@ -29,10 +29,13 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 #include <uapi/linux/egm.h>
 #include <kunit/visibility.h>
 
+#include "egm_frontends.h"
 #include "egm_internal.h"
 
 #define EGM_MINORS	256
@@ -53,6 +56,11 @@ struct egm_chardev {
 
 static dev_t egm_devt;
 static DEFINE_IDA(egm_minor_ida);
+/*
+ * The /dev/egm<pxm> of each region that has one, by PXM.  Changed under
+ * egm_registry_lock; the view reads it under the xarray's own lock.
+ */
+static DEFINE_XARRAY(egm_chardevs);
 
 static char *egm_chardev_devnode(const struct device *dev, umode_t *mode)
 {
@@ -286,8 +294,17 @@ int egm_attach_chardev(struct egm_attachment *attachment)
 		err = -EEXIST;
 		goto out;
 	}
-	if (!region->chardev) {
+	if (!xa_load(&egm_chardevs, region->pxm)) {
 		cd = egm_chardev_create(region);
+		if (!IS_ERR(cd)) {
+			err = xa_err(xa_store(&egm_chardevs, region->pxm, cd,
+					      GFP_KERNEL));
+			if (err) {
+				cdev_device_del(&cd->cdev, &cd->dev);
+				put_device(&cd->dev);
+				cd = ERR_PTR(err);
+			}
+		}
 		if (IS_ERR(cd)) {
 			err = PTR_ERR(cd);
 			dev_err(attachment->parent,
@@ -295,7 +312,6 @@ int egm_attach_chardev(struct egm_attachment *attachment)
 				region->pxm, region->pxm, err);
 			goto out;
 		}
-		region->chardev = cd;
 		egm_region_kick_scrub(region);
 		dev_info(attachment->parent, "EGM PXM %u: /dev/%s\n",
 			 region->pxm, dev_name(&cd->dev));
@@ -308,18 +324,33 @@ out:
 EXPORT_SYMBOL_NS_GPL(egm_attach_chardev, EGM_CORE_NS);
 
 /* The region is retired: the device goes; open files keep working on it. */
-void egm_chardev_destroy(struct egm_region *region)
+/* The region's last parent is gone: so is its /dev/egm<pxm>. */
+static void egm_chardev_region_gone(struct egm_region *region)
 {
-	struct egm_chardev *cd = region->chardev;
+	struct egm_chardev *cd;
 
 	lockdep_assert_held(&egm_registry_lock);
 
+	cd = xa_erase(&egm_chardevs, region->pxm);
 	if (!cd)
 		return;
-	region->chardev = NULL;
 	cdev_device_del(&cd->cdev, &cd->dev);
 	put_device(&cd->dev);
 }
+
+/* "chardev egm<pxm>" while the region has its device. */
+static int egm_chardev_show(struct egm_region *region, char *buf, int len)
+{
+	if (xa_load(&egm_chardevs, region->pxm))
+		len += sysfs_emit_at(buf, len, "chardev egm%u\n", region->pxm);
+	return len;
+}
+
+static const struct egm_frontend egm_chardev_frontend = {
+	.name = "chardev",
+	.show = egm_chardev_show,
+	.region_gone = egm_chardev_region_gone,
+};
 
 int egm_chardev_init(void)
 {
@@ -330,12 +361,22 @@ int egm_chardev_init(void)
 		return err;
 	err = class_register(&egm_chardev_class);
 	if (err)
-		unregister_chrdev_region(egm_devt, EGM_MINORS);
+		goto err_region;
+	err = egm_frontend_register(&egm_chardev_frontend);
+	if (err)
+		goto err_class;
+	return 0;
+
+err_class:
+	class_unregister(&egm_chardev_class);
+err_region:
+	unregister_chrdev_region(egm_devt, EGM_MINORS);
 	return err;
 }
 
 void egm_chardev_exit(void)
 {
+	egm_frontend_unregister(&egm_chardev_frontend);
 	class_unregister(&egm_chardev_class);
 	unregister_chrdev_region(egm_devt, EGM_MINORS);
 }

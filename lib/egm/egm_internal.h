@@ -22,7 +22,6 @@
 
 struct dentry;
 struct device;
-struct egm_chardev;
 struct egm_view;
 struct file;
 struct inode;
@@ -145,8 +144,6 @@ enum egm_state {
  * @scrub_error: result of the last scrub (0, -EINTR, -ENOMEM, ...)
  * @faults: faults served, by leaf size
  * @scrub_done: bytes the current (or last) scrub has zeroed, for sysfs
- * @chardev: the /dev/egm<pxm> frontend, or NULL; guarded by
- *	egm_registry_lock
  * @view: /sys/class/egm/egm<pxm> (sysfs.c), from creation until the region
  *	is retired; set and cleared under egm_registry_lock and @view_lock
  * @view_lock: guards @view for the state-change uevent, which is sent
@@ -207,7 +204,6 @@ struct egm_region {
 	atomic64_t scrub_done;
 
 	atomic64_t faults[EGM_LEAF_NR];
-	struct egm_chardev *chardev;
 	/* Guards @view, and @attachments for sysfs readers; see above. */
 	struct mutex view_lock;
 	struct egm_view *view;
@@ -356,13 +352,32 @@ void egm_region_view_link(struct egm_attachment *attachment);
 void egm_region_view_unlink(struct egm_attachment *attachment);
 void egm_region_view_notify(struct egm_region *region, enum egm_state state);
 
-/* chardev.c */
-int egm_chardev_init(void);
-void egm_chardev_exit(void);
-void egm_chardev_destroy(struct egm_region *region);
-struct egm_retired_pages;
-long egm_ioctl_get_retired(struct egm_region *region,
-			   struct egm_retired_pages __user *uarg);
+/**
+ * struct egm_frontend - a way of exposing regions to user space
+ * @name: the frontend's name, as the view's "frontends" attribute shows it
+ * @show: append to @buf, at @len, a line "<name> <what>" for each way the
+ *	frontend exposes @region now (the device, the GPU); return the new
+ *	length.  Called with @region->view_lock held and never with
+ *	egm_registry_lock (see sysfs.c); may be NULL.
+ * @region_gone: the region's last parent unregistered: remove what the
+ *	frontend made for it.  Called with egm_registry_lock held; may be
+ *	NULL.
+ *
+ * The core never calls a frontend directly: chardev.c and vfio.c register
+ * one of these at module init (egm_frontend_register()), and the registry
+ * and the view go through it.
+ */
+struct egm_frontend {
+	const char *name;
+	int (*show)(struct egm_region *region, char *buf, int len);
+	void (*region_gone)(struct egm_region *region);
+};
+
+/* registry.c: the frontends, set at module init before any region exists */
+#define EGM_FRONTENDS_MAX	2
+extern const struct egm_frontend *egm_frontends[EGM_FRONTENDS_MAX];
+int egm_frontend_register(const struct egm_frontend *frontend);
+void egm_frontend_unregister(const struct egm_frontend *frontend);
 
 /* debugfs.c */
 void egm_debugfs_init(void);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * egm-core module glue: the workqueues, the GHES hook of the poison code,
- * the chardev class and the debugfs root.  The registry needs no set-up of
- * its own.
+ * the view's class, the debugfs root, and the frontends (chardev, VFIO),
+ * which plug into the core here.  The registry needs no set-up of its own.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
@@ -11,6 +11,7 @@
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
+#include "egm_frontends.h"
 #include "egm_internal.h"
 
 struct workqueue_struct *egm_wq;
@@ -34,9 +35,14 @@ static int __init egm_core_init(void)
 	err = egm_chardev_init();
 	if (err)
 		goto err_sysfs;
+	err = egm_vfio_init();
+	if (err)
+		goto err_chardev;
 	egm_debugfs_init();
 	return 0;
 
+err_chardev:
+	egm_chardev_exit();
 err_sysfs:
 	egm_sysfs_exit();
 err_poison:
@@ -51,6 +57,7 @@ err_wq:
 static void __exit egm_core_exit(void)
 {
 	egm_debugfs_exit();
+	egm_vfio_exit();
 	egm_chardev_exit();
 	egm_sysfs_exit();
 	egm_poison_exit();

@@ -204,6 +204,65 @@ static void egm_region_teardown(struct egm_region *region)
 	egm_region_backing_destroy(region);
 }
 
+/*
+ * The frontends (chardev.c, vfio.c) plug in here at module init, before
+ * any parent can register a region, and leave at module exit, after the
+ * last region is gone: the array does not change while a region exists,
+ * so its readers (the registry, the view) need no lock.
+ */
+const struct egm_frontend *egm_frontends[EGM_FRONTENDS_MAX];
+
+/**
+ * egm_frontend_register() - plug a frontend into the core
+ * @frontend: the frontend; must stay valid until egm_frontend_unregister()
+ *
+ * Context: module init of egm_core, before any region exists.
+ * Return: 0; -EBUSY once a region exists; -ENOSPC when EGM_FRONTENDS_MAX
+ * are registered already.
+ */
+int egm_frontend_register(const struct egm_frontend *frontend)
+{
+	int i;
+
+	if (WARN_ON(egm_nr_live_regions()))
+		return -EBUSY;
+	for (i = 0; i < EGM_FRONTENDS_MAX; i++) {
+		if (!egm_frontends[i]) {
+			egm_frontends[i] = frontend;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/**
+ * egm_frontend_unregister() - undo egm_frontend_register()
+ * @frontend: a registered frontend
+ *
+ * Context: module exit of egm_core, after the last region is gone.
+ */
+void egm_frontend_unregister(const struct egm_frontend *frontend)
+{
+	int i;
+
+	WARN_ON(egm_nr_live_regions());
+	for (i = 0; i < EGM_FRONTENDS_MAX; i++)
+		if (egm_frontends[i] == frontend)
+			egm_frontends[i] = NULL;
+}
+
+/* The region's last parent is gone: each frontend removes its exposure. */
+static void egm_region_frontends_gone(struct egm_region *region)
+{
+	int i;
+
+	lockdep_assert_held(&egm_registry_lock);
+
+	for (i = 0; i < EGM_FRONTENDS_MAX; i++)
+		if (egm_frontends[i] && egm_frontends[i]->region_gone)
+			egm_frontends[i]->region_gone(region);
+}
+
 /* Everything but the claim and the registry entry. */
 static int egm_region_setup(struct egm_region *region)
 {
@@ -497,7 +556,7 @@ void egm_unregister_region(struct egm_attachment *attachment)
 		 */
 		xa_erase(&egm_regions, region->pxm);
 		egm_region_revoke(region);
-		egm_chardev_destroy(region);
+		egm_region_frontends_gone(region);
 		egm_region_view_destroy(region);
 		egm_region_debugfs_remove(region);
 		kref_put(&region->ref, egm_region_release_locked);

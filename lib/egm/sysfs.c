@@ -15,7 +15,8 @@
  * is retired, both under egm_registry_lock; device_del() waits for the
  * attribute readers, so they need no reference of their own, and they
  * must not take egm_registry_lock (the region's view_lock instead).  Frontends
- * hang their devices below it (the chardev's).
+ * hang their devices below it (the chardev's), and say through their
+ * egm_frontend.show how they expose the region ("frontends").
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
@@ -131,6 +132,23 @@ static ssize_t retired_granularity_show(struct device *dev,
 static DEVICE_ATTR_RO(retired_granularity);
 
 /* NVIDIA's name and format: the PCI address of each GPU parent, a line each. */
+/* How the region is exposed: a line per frontend's exposure. */
+static ssize_t frontends_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct egm_region *region = to_region(dev);
+	int i, len = 0;
+
+	/* Not egm_registry_lock: see gpu_devices_show(). */
+	mutex_lock(&region->view_lock);
+	for (i = 0; i < EGM_FRONTENDS_MAX; i++)
+		if (egm_frontends[i] && egm_frontends[i]->show)
+			len = egm_frontends[i]->show(region, buf, len);
+	mutex_unlock(&region->view_lock);
+	return len;
+}
+static DEVICE_ATTR_RO(frontends);
+
 static ssize_t gpu_devices_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
@@ -162,6 +180,7 @@ static struct attribute *egm_view_attrs[] = {
 	&dev_attr_retired_count.attr,
 	&dev_attr_retired_granularity.attr,
 	&dev_attr_gpu_devices.attr,
+	&dev_attr_frontends.attr,
 	NULL
 };
 

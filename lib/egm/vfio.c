@@ -52,11 +52,14 @@
 #include <linux/pagemap.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/vfio_pci_core.h>
 #include <uapi/linux/egm.h>
 
+#include "egm_frontends.h"
 #include "egm_internal.h"
 
 #define EGM_VFIO_REGION_TYPE \
@@ -85,7 +88,8 @@
  * @region: the region, with a reference of ours
  * @attachment: the exposing parent's attachment (valid while its device is
  *	open: the parent unregisters only after vfio closed the device)
- * @node: entry in egm_vfio_exposures, guarded by egm_registry_lock
+ * @node: entry in egm_vfio_exposures, changed under egm_registry_lock and
+ *	egm_vfio_exposures_lock
  * @lock: serialises taking the region (which may wait for a scrub); guards
  *	the transition of @held from false to true
  * @held: the device holds the region (egm_region_acquire() succeeded);
@@ -103,9 +107,13 @@ struct egm_vfio_exposure {
 
 /*
  * Exposures of open vfio devices, at most one per region: the exposer
- * rule looks here first.  Guarded by egm_registry_lock.
+ * rule looks here first.  Changed with both egm_registry_lock and
+ * egm_vfio_exposures_lock held; read under either (the view, which must
+ * not take egm_registry_lock, under the spinlock).
  */
 static LIST_HEAD(egm_vfio_exposures);
+/* Guards egm_vfio_exposures for the view's readers; see above. */
+static DEFINE_SPINLOCK(egm_vfio_exposures_lock);
 
 static struct egm_vfio_exposure *egm_vfio_exposure(struct vfio_pci_region *vreg)
 {
@@ -354,7 +362,9 @@ static int egm_vfio_mmap(struct vfio_pci_core_device *vdev,
 static void egm_vfio_unexpose(struct egm_vfio_exposure *exp)
 {
 	mutex_lock(&egm_registry_lock);
+	spin_lock(&egm_vfio_exposures_lock);
 	list_del(&exp->node);
+	spin_unlock(&egm_vfio_exposures_lock);
 	mutex_unlock(&egm_registry_lock);
 
 	if (exp->held)
@@ -507,7 +517,7 @@ int egm_attach_vfio(struct egm_attachment *attachment)
 	if (attachment->vfio)
 		err = -EEXIST;
 	else
-		attachment->vfio = true;
+		WRITE_ONCE(attachment->vfio, true);	/* the view reads it */
 	mutex_unlock(&egm_registry_lock);
 	return err;
 }
@@ -545,7 +555,9 @@ static bool egm_vfio_claim(struct egm_attachment *attachment,
 	exp->attachment = attachment;
 	mutex_init(&exp->lock);
 	egm_region_get(region);
+	spin_lock(&egm_vfio_exposures_lock);
 	list_add(&exp->node, &egm_vfio_exposures);
+	spin_unlock(&egm_vfio_exposures_lock);
 	return true;
 }
 
@@ -646,3 +658,58 @@ int egm_vfio_open_device(struct egm_attachment *attachment,
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(egm_vfio_open_device, EGM_CORE_NS);
+
+/*
+ * "vfio <BDF>": the GPU whose vfio device has the region, or would have it
+ * at its next open (the exposer rule: an open exposer keeps it, else the
+ * lowest PCI address among the region's VFIO parents).
+ */
+static int egm_vfio_show(struct egm_region *region, char *buf, int len)
+{
+	struct egm_attachment *att, *by = NULL;
+	struct egm_vfio_exposure *exp;
+
+	lockdep_assert_held(&region->view_lock);
+
+	spin_lock(&egm_vfio_exposures_lock);
+	list_for_each_entry(exp, &egm_vfio_exposures, node) {
+		if (exp->region == region) {
+			/* Its attachment outlives the exposure. */
+			len += sysfs_emit_at(buf, len, "vfio %s\n",
+					     pci_name(to_pci_dev(exp->attachment->parent)));
+			by = exp->attachment;
+			break;
+		}
+	}
+	spin_unlock(&egm_vfio_exposures_lock);
+	if (by)
+		return len;
+
+	/* region->attachments: guarded for the view by view_lock. */
+	list_for_each_entry(att, &region->attachments, node) {
+		if (!READ_ONCE(att->vfio))
+			continue;
+		if (!by || egm_pci_before(to_pci_dev(att->parent),
+					  to_pci_dev(by->parent)))
+			by = att;
+	}
+	if (by)
+		len += sysfs_emit_at(buf, len, "vfio %s\n",
+				     pci_name(to_pci_dev(by->parent)));
+	return len;
+}
+
+static const struct egm_frontend egm_vfio_frontend = {
+	.name = "vfio",
+	.show = egm_vfio_show,
+};
+
+int egm_vfio_init(void)
+{
+	return egm_frontend_register(&egm_vfio_frontend);
+}
+
+void egm_vfio_exit(void)
+{
+	egm_frontend_unregister(&egm_vfio_frontend);
+}

@@ -59,8 +59,10 @@ static int attr(const char *region, const char *name, char *buf, size_t size)
 	close(fd);
 	if (n < 0)
 		return n;
+	/* The trailing newline only: a list keeps one item per line. */
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
 	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
 	return 0;
 }
 
@@ -219,6 +221,11 @@ static int cmd_info(const char *region)
 		for (p = buf; (p = strchr(p, '\n')); )
 			*p = ' ';
 		printf("%-16s %s\n", "gpu_devices:", buf[0] ? buf : "-");
+	}
+	if (!attr(region, "frontends", buf, sizeof(buf))) {
+		for (p = buf; (p = strchr(p, '\n')); )
+			*p = ',';
+		printf("%-16s %s\n", "frontends:", buf[0] ? buf : "-");
 	}
 	snprintf(dir, sizeof(dir), EGM_CLASS "/%s/parents", region);
 	dir_list(dir, ' ', buf, sizeof(buf));

@@ -30,6 +30,7 @@
 
 #include <uapi/linux/egm.h>
 
+#include "../egm_frontends.h"
 #include "egm_kunit.h"
 
 static unsigned long mem_base;

@@ -196,6 +196,8 @@ static int test_info(void)
 	      "egmctl info: device wrong in \"%s\"", out);
 	CHECK(strstr(out, "gpu_devices:     -\n"),
 	      "egmctl info: gpu_devices should be - for the sample: \"%s\"", out);
+	CHECK(strstr(out, "frontends:       chardev egm1\n"),
+	      "egmctl info: frontends wrong in \"%s\"", out);
 out:
 	return ret;
 }

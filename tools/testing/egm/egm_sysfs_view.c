@@ -30,7 +30,7 @@
 static const char *const regions[] = { "egm0", "egm1" };
 static const char *const attrs[] = {
 	"size", "egm_size", "pxm", "numa_node", "state", "scrub_progress",
-	"retired_count", "retired_granularity", "gpu_devices",
+	"retired_count", "retired_granularity", "gpu_devices", "frontends",
 	"retired_pages",
 };
 
@@ -116,6 +116,10 @@ static int test_values(void)
 		/* The sample parents are platform devices: no GPU to list. */
 		CHECK(view_attr(name, "gpu_devices", buf, sizeof(buf)) == 0,
 		      "%s gpu_devices \"%s\", want empty", name, buf);
+		snprintf(want, sizeof(want), "chardev %s", name);
+		view_attr(name, "frontends", buf, sizeof(buf));
+		CHECK(!strcmp(buf, want), "%s frontends \"%s\", want \"%s\"",
+		      name, buf, want);
 		close_fd(&fd);
 		if (wait_clean(name))
 			return -1;

@@ -501,14 +501,14 @@ static int test_sysfs_view(void)
 	static const char *const p1[] = { GPU_A, GPU_B };
 	static const char *const p0[] = { GPU_C };
 	static const struct {
-		const char *name, *egm_size, *gpus;
+		const char *name, *egm_size, *gpus, *frontends;
 		const char *const *parents;
 		int nr_parents;
 		bool retired;
 	} views[] = {
-		{ "egm1", "0x40000000", GPU_A "\n" GPU_B "\n",
+		{ "egm1", "0x40000000", GPU_A "\n" GPU_B "\n", "vfio " GPU_A "\n",
 		  p1, 2, true },
-		{ "egm0", "0x10000000", GPU_C "\n",
+		{ "egm0", "0x10000000", GPU_C "\n", "vfio " GPU_C "\n",
 		  p0, 1, false },
 	};
 	uint64_t want[64];
@@ -526,6 +526,12 @@ static int test_sysfs_view(void)
 		n = read_text(path, buf, sizeof(buf));
 		CHECK(n >= 0 && !strcmp(buf, views[i].gpus), "%s: \"%s\", want \"%s\"",
 		      path, n >= 0 ? buf : errstr(n), views[i].gpus);
+		/* No device is open: the lowest BDF would expose it. */
+		snprintf(path, sizeof(path), SYSFS_CLASS "/%s/frontends", views[i].name);
+		n = read_text(path, buf, sizeof(buf));
+		CHECK(n >= 0 && !strcmp(buf, views[i].frontends),
+		      "%s: \"%s\", want \"%s\"", path, n >= 0 ? buf : errstr(n),
+		      views[i].frontends);
 		snprintf(path, sizeof(path), SYSFS_CLASS "/%s/retired_count", views[i].name);
 		n = read_text(path, buf, sizeof(buf));
 		CHECK(n >= 0 && strtoul(buf, NULL, 10) == (views[i].retired ? nwant : 0),
@@ -1274,7 +1280,7 @@ static int test_lower_bdf_bound_later(void)
 	const uint64_t off = (8 << 20) + 0x80;
 	struct egm_vregion r = { 0 }, ra = { 0 };
 	struct vfio_dev a = VFIO_DEV_INIT, b = VFIO_DEV_INIT;
-	char *p = MAP_FAILED, *log = NULL;
+	char *p = MAP_FAILED, *log = NULL, buf[128];
 	int ret = 0, err, n;
 
 	err = pci_unbind(GPU_A, NVGRACE_DRIVER);
@@ -1306,6 +1312,11 @@ static int test_lower_bdf_bound_later(void)
 	      GPU_A, GPU_B);
 	CHECK(*word(p, off) == tag(off, 80),
 	      "%s's mapping lost its data when %s opened", GPU_B, GPU_A);
+	/* The view names the GPU that exposes the region: still GPU_B. */
+	n = view_attr("egm1", "frontends", buf, sizeof(buf));
+	CHECK(n >= 0 && !strcmp(buf, "vfio " GPU_B),
+	      "egm1 frontends \"%s\" while %s's device exposes it, want \"vfio %s\"",
+	      n >= 0 ? buf : errstr(n), GPU_B, GPU_B);
 	vfio_close(&a);
 	unmap(p, r.size);
 	p = MAP_FAILED;
