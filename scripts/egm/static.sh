@@ -4,9 +4,10 @@
 #
 #   sparse (C=2, warnings as errors) and a W=1 build of lib/egm/,
 #   coccicheck in report mode, checkpatch --strict on our sources and on
-#   patches/, kernel-doc on our headers and sources, the documentation
-#   built with Sphinx as make htmldocs would (docs.sh), and the tests the
-#   bad-input catalogue names (bad-input-check.sh).
+#   patches/, kernel-doc on our headers and sources, the layering of
+#   lib/egm/ (layering-check.sh: no core object calls a frontend), the
+#   documentation built with Sphinx as make htmldocs would (docs.sh), and
+#   the tests the bad-input catalogue names (bad-input-check.sh).
 . "$(dirname "$0")/common.sh"
 
 cfg=x86_64
@@ -50,6 +51,11 @@ for d in $kdirs; do
 done
 grep -E 'warning:|error:|failed' "$log/build.log" > "$log/build.findings" || true
 result "sparse+W=1" "$log/build.findings"
+
+egm_log "layering: the core never calls a frontend"
+"$EGM_REPO/scripts/egm/layering-check.sh" "$out/lib/egm" > "$log/layering.findings" 2>&1 ||
+	true
+result layering "$log/layering.findings"
 
 egm_log "coccicheck"
 : > "$log/cocci.findings"
