@@ -305,16 +305,6 @@ static uint64_t tag(uint64_t off, unsigned int gen)
 	return 0xe6e6000000000000ULL ^ ((uint64_t)gen << 40) ^ off;
 }
 
-static uint64_t get_word(void *base, uint64_t off)
-{
-	return READ_ONCE(*(uint64_t *)((char *)base + off));
-}
-
-static void put_word(void *base, uint64_t off, uint64_t val)
-{
-	WRITE_ONCE(*(uint64_t *)((char *)base + off), val);
-}
-
 /*
  * ---- The tests ----
  */

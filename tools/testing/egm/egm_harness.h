@@ -47,6 +47,17 @@
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
+/* The 64-bit word at byte @off of a mapping, loaded or stored once. */
+static __maybe_unused uint64_t get_word(void *base, uint64_t off)
+{
+	return READ_ONCE(*(uint64_t *)((char *)base + off));
+}
+
+static __maybe_unused void put_word(void *base, uint64_t off, uint64_t val)
+{
+	WRITE_ONCE(*(uint64_t *)((char *)base + off), val);
+}
+
 #define TEST_TIMEOUT_MS		(240 * 1000)	/* per test, then SIGALRM */
 #define STUCK_GRACE_MS		(30 * 1000)	/* then the watchdog gives up */
 

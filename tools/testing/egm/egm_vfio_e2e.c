@@ -375,11 +375,6 @@ static uint64_t tag(uint64_t off, unsigned int gen)
 	return 0xe6e6000000000000ULL ^ ((uint64_t)gen << 40) ^ off;
 }
 
-static volatile uint64_t *word(void *base, uint64_t off)
-{
-	return (volatile uint64_t *)((char *)base + off);
-}
-
 /* First offset of a non-retired page of @p that is not all zeros, or -1. */
 static int64_t first_nonzero(const struct egm_vregion *r, const char *p)
 {
@@ -403,8 +398,8 @@ static void write_tags(const struct egm_vregion *r, char *p, unsigned int gen)
 	for (uint64_t off = 0; off < r->size; off += page_size) {
 		if (is_retired(r, off))
 			continue;
-		*word(p, off) = tag(off, gen);
-		*word(p, off + page_size - 8) = ~tag(off, gen);
+		put_word(p, off, tag(off, gen));
+		put_word(p, off + page_size - 8, ~tag(off, gen));
 	}
 }
 
@@ -415,8 +410,8 @@ static int64_t check_tags(const struct egm_vregion *r, const char *p,
 	for (uint64_t off = 0; off < r->size; off += page_size) {
 		if (is_retired(r, off))
 			continue;
-		if (*word((void *)p, off) != tag(off, gen) ||
-		    *word((void *)p, off + page_size - 8) != ~tag(off, gen))
+		if (get_word((void *)p, off) != tag(off, gen) ||
+		    get_word((void *)p, off + page_size - 8) != ~tag(off, gen))
 			return off;
 	}
 	return -1;
@@ -733,7 +728,7 @@ static int test_rw_through_the_fd(void)
 		off &= r.size - 8;
 		if (is_retired(&r, off))
 			continue;
-		*word(p, off) = tag(off, 10);
+		put_word(p, off, tag(off, 10));
 		n = pread(v.fd, &val, 8, r.offset + off);
 		CHECK(n == 8 && val == tag(off, 10),
 		      "pread at %#llx: %zd, %#llx, want 8, %#llx",
@@ -742,7 +737,7 @@ static int test_rw_through_the_fd(void)
 		if (off > r.size / 2)
 			break;
 	}
-	*word(p, r.size - 8) = tag(r.size - 8, 11);
+	put_word(p, r.size - 8, tag(r.size - 8, 11));
 	n = pread(v.fd, &val, 8, r.offset + r.size - 8);
 	CHECK(n == 8 && val == tag(r.size - 8, 11), "pread of the last word: %zd",
 	      n);
@@ -803,15 +798,16 @@ struct sigbus_report {
 };
 
 static sigjmp_buf child_jmp;
-static volatile sig_atomic_t child_signo, child_code;
-static void *volatile child_addr;
+/* Written by the handler, read after its siglongjmp(). */
+static int child_signo, child_code;
+static void *child_addr;
 
 static void child_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	child_signo = sig;
-	child_code = si->si_code;
-	child_addr = si->si_addr;
+	WRITE_ONCE(child_signo, sig);
+	WRITE_ONCE(child_code, si->si_code);
+	WRITE_ONCE(child_addr, si->si_addr);
 	siglongjmp(child_jmp, 1);
 }
 
@@ -826,11 +822,11 @@ sigbus_child(char *addr, int wfd)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
 	if (!sigsetjmp(child_jmp, 1)) {
-		(void)*(volatile uint64_t *)addr;
+		(void)READ_ONCE(*(uint64_t *)addr);
 	} else {
-		rep.signo = child_signo;
-		rep.code = child_code;
-		rep.addr = (uintptr_t)child_addr;
+		rep.signo = READ_ONCE(child_signo);
+		rep.code = READ_ONCE(child_code);
+		rep.addr = (uintptr_t)READ_ONCE(child_addr);
 	}
 	_exit(write(wfd, &rep, sizeof(rep)) == sizeof(rep) ? 0 : 1);
 }
@@ -896,13 +892,13 @@ static int test_mmap_retired_and_bad(void)
 		if (expect_sigbus(p + off + 64))
 			goto fail;
 		if (!is_retired(&r, off + pg)) {
-			*word(p, off + pg) = tag(off + pg, 20);
-			CHECK(*word(p, off + pg) == tag(off + pg, 20),
+			put_word(p, off + pg, tag(off + pg, 20));
+			CHECK(get_word(p, off + pg) == tag(off + pg, 20),
 			      "page after retired %#llx", (unsigned long long)off);
 		}
 		if (!is_retired(&r, off - pg)) {
-			*word(p, off - pg) = tag(off - pg, 20);
-			CHECK(*word(p, off - pg) == tag(off - pg, 20),
+			put_word(p, off - pg, tag(off - pg, 20));
+			CHECK(get_word(p, off - pg) == tag(off - pg, 20),
 			      "page before retired %#llx", (unsigned long long)off);
 		}
 		if (r.cap->nr_listed < 2)
@@ -938,8 +934,8 @@ static int test_mmap_retired_and_bad(void)
 	/* The last page alone is fine. */
 	q = map_fd(v.fd, r.offset + r.size - pg, pg, MAP_SHARED);
 	CHECK(q != MAP_FAILED, "mmap of the last page: %s", errstr(errno));
-	*word(q, 0) = tag(r.size - pg, 21);
-	CHECK(*word(p, r.size - pg) == tag(r.size - pg, 21),
+	put_word(q, 0, tag(r.size - pg, 21));
+	CHECK(get_word(p, r.size - pg) == tag(r.size - pg, 21),
 	      "the last page mapped alone is not the region's last page");
 	unmap(q, pg);
 out:
@@ -970,11 +966,11 @@ static int check_reset_zaps(const char *how, int (*reset)(int fd))
 		goto fail;
 	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
-	*word(p, off) = tag(off, 30);
+	put_word(p, off, tag(off, 30));
 	if (read_faults(EGM1_PXM, &f0))
 		goto fail;
-	CHECK(*word(p, off) == tag(off, 30), "data read back wrong");
-	*word(p, off + 8) = 1;
+	CHECK(get_word(p, off) == tag(off, 30), "data read back wrong");
+	put_word(p, off + 8, 1);
 	if (read_faults(EGM1_PXM, &f1))
 		goto fail;
 	CHECK(fault_sum(&f1) == fault_sum(&f0),
@@ -982,7 +978,7 @@ static int check_reset_zaps(const char *how, int (*reset)(int fd))
 	      fault_sum(&f0), fault_sum(&f1));
 	err = reset(v.fd);
 	CHECK(!err, "%s: %s", how, errstr(err));
-	CHECK(*word(p, off) == tag(off, 30), "data changed across %s", how);
+	CHECK(get_word(p, off) == tag(off, 30), "data changed across %s", how);
 	if (read_faults(EGM1_PXM, &f2))
 		goto fail;
 	CHECK(fault_sum(&f2) > fault_sum(&f1),
@@ -1239,7 +1235,7 @@ static int test_open_while_held(void)
 	CHECK(old != MAP_FAILED, "mmap: %s", errstr(errno));
 	for (uint64_t off = 0; off < len; off += page_size)
 		if (!is_retired(&r, off))
-			*word(old, off) = tag(off, 70);
+			put_word(old, off, tag(off, 70));
 	vfio_close(&v);
 	egm_vregion_free(&r);
 
@@ -1250,7 +1246,7 @@ static int test_open_while_held(void)
 	    check_busy(GPU_A, v.fd, &r, "an earlier mapping"))
 		goto fail;
 	for (uint64_t off = 0; off < len; off += page_size)
-		CHECK(is_retired(&r, off) || *word(old, off) == tag(off, 70),
+		CHECK(is_retired(&r, off) || get_word(old, off) == tag(off, 70),
 		      "the earlier mapping lost its data at %#llx",
 		      (unsigned long long)off);
 
@@ -1290,7 +1286,7 @@ static int test_lower_bdf_bound_later(void)
 		goto fail;
 	p = map_fd(b.fd, r.offset, r.size, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap through %s: %s", GPU_B, errstr(errno));
-	*word(p, off) = tag(off, 80);
+	put_word(p, off, tag(off, 80));
 
 	err = pci_probe(GPU_A);
 	CHECK(!err, "bind %s again: %s", GPU_A, errstr(err));
@@ -1310,7 +1306,7 @@ static int test_lower_bdf_bound_later(void)
 	CHECK(log_has(log, GPU_A, "exposed by " GPU_B ", whose vfio device is open"),
 	      "no \"%s: ...exposed by %s, whose vfio device is open\" in the kernel log",
 	      GPU_A, GPU_B);
-	CHECK(*word(p, off) == tag(off, 80),
+	CHECK(get_word(p, off) == tag(off, 80),
 	      "%s's mapping lost its data when %s opened", GPU_B, GPU_A);
 	/* The view names the GPU that exposes the region: still GPU_B. */
 	n = view_attr("egm1", "frontends", buf, sizeof(buf));
@@ -1376,14 +1372,14 @@ static int test_unbind_rule(void)
 	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
 	for (uint64_t off = 0; off < len; off += page_size)
 		if (!is_retired(&r, off))
-			*word(p, off) = tag(off, 40);
+			put_word(p, off, tag(off, 40));
 	vfio_close(&a);
 
 	err = pci_unbind(GPU_A, NVGRACE_DRIVER);
 	CHECK(!err, "unbind %s: %s", GPU_A, errstr(err));
 	CHECK(!exists(PCI_DEVICES "/" GPU_A "/driver"), "%s still bound", GPU_A);
 	for (uint64_t off = 0; off < len; off += page_size)
-		CHECK(is_retired(&r, off) || *word(p, off) == tag(off, 40),
+		CHECK(is_retired(&r, off) || get_word(p, off) == tag(off, 40),
 		      "after unbinding %s the mapping lost its data at %#llx",
 		      GPU_A, (unsigned long long)off);
 
@@ -1591,13 +1587,13 @@ static int test_sample_vfio_region(void)
 	      r.cap->nr_retired, r.cap->flags);
 	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
-	*word(p, off) = tag(off, 50);
+	put_word(p, off, tag(off, 50));
 	n = pread(v.fd, &val, 8, r.offset + off);
 	CHECK(n == 8 && val == tag(off, 50), "pread after a write through mmap: %zd, %#llx",
 	      n, (unsigned long long)val);
 	val = tag(off + 8, 51);
 	n = pwrite(v.fd, &val, 8, r.offset + off + 8);
-	CHECK(n == 8 && *word(p, off + 8) == tag(off + 8, 51),
+	CHECK(n == 8 && get_word(p, off + 8) == tag(off + 8, 51),
 	      "pwrite not seen through mmap: %zd", n);
 out:
 	unmap(p, r.size);
@@ -1628,7 +1624,7 @@ static int test_sample_chardev_holds(void)
 	CHECK(fd >= 0, "open /dev/egm1: %s", errstr(fd));
 	c = map_fd(fd, 0, len, MAP_SHARED);
 	CHECK(c != MAP_FAILED, "mmap /dev/egm1: %s", errstr(errno));
-	*word(c, off) = tag(off, 90);
+	put_word(c, off, tag(off, 90));
 
 	err = vfio_open(GPU_A, &v);
 	CHECK(!err, "open %s while /dev/egm1 holds the region: %s%s%s, want success",
@@ -1636,7 +1632,7 @@ static int test_sample_chardev_holds(void)
 	if (need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r) ||
 	    check_busy(GPU_A, v.fd, &r, "/dev/egm1"))
 		goto fail;
-	CHECK(*word(c, off) == tag(off, 90), "/dev/egm1's mapping lost its data");
+	CHECK(get_word(c, off) == tag(off, 90), "/dev/egm1's mapping lost its data");
 
 	unmap(c, len);
 	c = MAP_FAILED;
