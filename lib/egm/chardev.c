@@ -9,10 +9,11 @@
  * holds the region's attributes, in a class of its own (egm_chardev), so
  * that /sys/class/egm lists regions only.  The minor comes from an IDA,
  * not from the PXM, which is not bounded by the minor space.  Not a misc
- * device: misc runs ->open() under its global lock, and an open here may
- * wait minutes for a scrub.  Open is exclusive and hands out a scrubbed
- * region (egm_region_acquire()); an open file and each of its mappings
- * hold the region.  The uAPI is in <uapi/linux/egm.h>.
+ * device: misc runs every ->open() under its global lock, and this one
+ * maps the whole region the first time (memremap()).  Open is exclusive
+ * and never waits for zeroing (egm_region_acquire()): nothing an earlier
+ * tenant left is mapped before it is zeroed.  An open file and each of its
+ * mappings hold the region.  The uAPI is in <uapi/linux/egm.h>.
  *
  * Locking: a region's chardev pointer and the attachments' chardev flags
  * are set and cleared under egm_registry_lock.  File operations need no
@@ -81,7 +82,7 @@ static int egm_chardev_open(struct inode *inode, struct file *file)
 	struct egm_region *region = cd->region;
 	int ret;
 
-	ret = egm_region_acquire(region, file->f_flags & O_NONBLOCK);
+	ret = egm_region_acquire(region);
 	if (ret)
 		return ret;
 	file->private_data = region;

@@ -8,6 +8,10 @@
  *           ("pte N", "pmd N", "pud N"): proof that huge leaves are used,
  *           cheap enough to keep (one atomic increment per fault)
  *   state   dirty, scrubbing, clean or in_use (see scrub.c)
+ *   scrub   "dirty_chunks N": chunks that may still hold an earlier
+ *           tenant's data; "access_zeroed N": chunks a fault or a read()/
+ *           write() had to zero itself, the background scrub not having
+ *           reached them yet (see egm_region_clean_range())
  *   sink    the retired-page sink (see sink.c): "pfn 0x...", "faults N"
  *           (DMA-mapping faults that mapped it in place of a retired
  *           page), "writes N" (tenancies that left data in it)
@@ -65,6 +69,17 @@ static int egm_mappings_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(egm_mappings);
 
+static int egm_scrub_show(struct seq_file *m, void *unused)
+{
+	struct egm_region *region = m->private;
+
+	seq_printf(m, "dirty_chunks %ld\naccess_zeroed %lld\n",
+		   atomic_long_read(&region->nr_dirty),
+		   atomic64_read(&region->access_scrubs));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(egm_scrub);
+
 static int egm_state_show(struct seq_file *m, void *unused)
 {
 	seq_printf(m, "%s\n", egm_state_name(egm_region_state(m->private)));
@@ -84,6 +99,8 @@ void egm_region_debugfs_create(struct egm_region *region)
 			    &egm_faults_fops);
 	debugfs_create_file("state", 0400, region->debugfs, region,
 			    &egm_state_fops);
+	debugfs_create_file("scrub", 0400, region->debugfs, region,
+			    &egm_scrub_fops);
 	debugfs_create_file("sink", 0400, region->debugfs, region,
 			    &egm_sink_fops);
 	debugfs_create_file("mappings", 0400, region->debugfs, region,

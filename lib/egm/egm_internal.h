@@ -13,6 +13,7 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/wait.h>
@@ -54,6 +55,14 @@ extern struct workqueue_struct *egm_wq;
 /* Newly poisoned pages remembered one by one before zapping them all. */
 #define EGM_ZAP_PENDING_MAX	16
 
+/*
+ * The unit of zeroing: the scrub hands out chunks of this size to its
+ * workers, and a region remembers, chunk by chunk, which may still hold an
+ * earlier tenant's data (egm_region::dirty).
+ */
+#define EGM_CHUNK_SIZE		SZ_2M
+#define EGM_CHUNK_PAGES		(EGM_CHUNK_SIZE >> PAGE_SHIFT)
+
 /* Leaf sizes a fault can install, for the statistics. */
 enum egm_leaf {
 	EGM_LEAF_PTE,
@@ -64,15 +73,20 @@ enum egm_leaf {
 
 /**
  * enum egm_state - what a region's memory holds, and who may have it
- * @EGM_DIRTY: may hold a previous tenant's data; nobody holds it
- * @EGM_SCRUBBING: being zeroed (background work, or an opener waiting)
- * @EGM_CLEAN: zeroed; nobody holds it
+ * @EGM_DIRTY: nobody holds it; some chunks may hold a previous tenant's
+ *	data, and no scrub runs
+ * @EGM_SCRUBBING: nobody holds it; the background scrub zeroes its dirty
+ *	chunks
+ * @EGM_CLEAN: nobody holds it; every chunk is zeroed
  * @EGM_IN_USE: handed out; the tenant's file is held: by the acquirer, by
- *	mappings, or by an IOMMU mapping (VFIO type1) of the memory
+ *	mappings, or by an IOMMU mapping (VFIO type1) of the memory.  Chunks
+ *	may still be dirty: the background scrub goes on, and every access
+ *	zeroes the chunks it reaches first (egm_region_clean_range())
  *
- * The only transitions are DIRTY -> SCRUBBING -> CLEAN -> IN_USE -> DIRTY,
- * and SCRUBBING -> DIRTY when a scrub is stopped or fails.  They happen
- * under egm_region::state_lock, in scrub.c.
+ * Transitions: DIRTY -> SCRUBBING -> CLEAN, SCRUBBING -> DIRTY when a scrub
+ * is stopped or fails, any of those three -> IN_USE (acquire never waits),
+ * IN_USE -> DIRTY when the tenancy ends.  They happen under
+ * egm_region::state_lock, in scrub.c.
  */
 enum egm_state {
 	EGM_DIRTY,
@@ -135,12 +149,24 @@ enum egm_state {
  * @acquirer_holds: the acquirer has not released the region yet
  * @kaddr: write-back kernel mapping of the whole region, made by the first
  *	scrub and kept until the region is freed
- * @state_wq: openers waiting for a scrub to finish; revoke waiting for
- *	@scrub_runs to drop to zero
+ * @state_wq: revoke waiting for @scrub_runs to drop to zero
  * @scrub_work: background scrub, queued when the last user leaves
  * @scrub_cancel: set by revoke; every scrub of the region stops
- * @scrub_runs: scrubs in progress, background or in an opener's context;
- *	revoke waits on @state_wq until it is zero
+ * @scrub_runs: scrubs in progress (background, or the chunks an access
+ *	zeroes first); revoke waits on @state_wq until it is zero
+ * @nr_chunks: @size in EGM_CHUNK_SIZE chunks, the last one maybe partial
+ *	(immutable)
+ * @dirty: one bit per chunk: it may hold data of an earlier tenant.  All
+ *	set at creation and when a tenancy ends; a bit is cleared, with
+ *	release semantics, only once its chunk has been zeroed under its
+ *	@chunk_lock bit, and read with acquire semantics before a chunk is
+ *	mapped or copied
+ * @chunk_lock: one bit lock per chunk (wait_on_bit_lock()): held by
+ *	whoever zeroes the chunk, the scrub's worker or an access; others
+ *	wait for that chunk alone
+ * @nr_dirty: bits set in @dirty
+ * @access_scrubs: chunks an access had to zero itself, the scrub not
+ *	having reached them yet
  * @scrub_error: result of the last scrub (0, -EINTR, -ENOMEM, ...)
  * @faults: faults served, by leaf size
  * @scrub_done: bytes the current (or last) scrub has zeroed, for sysfs
@@ -200,6 +226,11 @@ struct egm_region {
 	atomic_t scrub_cancel;
 	atomic_t scrub_runs;
 	int scrub_error;
+	unsigned long nr_chunks;
+	unsigned long *dirty;
+	unsigned long *chunk_lock;
+	atomic_long_t nr_dirty;
+	atomic64_t access_scrubs;
 
 	atomic64_t scrub_done;
 
@@ -329,11 +360,14 @@ void egm_region_sink_scrub(struct egm_region *region);
 /* scrub.c */
 int egm_scrub_init(void);
 void egm_scrub_exit(void);
-void egm_region_scrub_init(struct egm_region *region);
+int egm_region_scrub_create(struct egm_region *region);
+void egm_region_scrub_destroy(struct egm_region *region);
 void egm_region_scrub_stop(struct egm_region *region);
 int egm_region_scrub(struct egm_region *region, bool killable);
 int egm_region_scrubs_running(struct egm_region *region);
-int egm_region_acquire(struct egm_region *region, bool nonblock);
+int egm_region_clean_range(struct egm_region *region, pgoff_t first,
+			   unsigned long nr);
+int egm_region_acquire(struct egm_region *region);
 void egm_region_release(struct egm_region *region);
 void egm_region_end_tenancy(struct egm_region *region);
 struct file *egm_region_tenant_file(struct egm_region *region);

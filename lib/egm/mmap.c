@@ -15,7 +15,9 @@
  * lets those leaves be used.
  *
  * Mappings are write-back cacheable (this is system RAM), MAP_SHARED only,
- * VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP.  Every mapping is moved
+ * VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP.  A fault first zeroes
+ * the chunks under its leaf that may still hold an earlier tenant's data
+ * (egm_region_clean_range(), scrub.c).  Every mapping is moved
  * onto the current tenant's pseudo file (vma_set_file()), with vm_pgoff
  * rewritten to the page offset in the region, so that all mappings of a
  * region, from any frontend, sit in one address_space.
@@ -134,6 +136,16 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	/* egm_region_mmap() checked the VMA against the region's size. */
 	if (WARN_ON_ONCE(pgoff + nr > region->nr_pages))
 		return VM_FAULT_SIGBUS;
+	/*
+	 * Nothing of an earlier tenant is mapped: zero the dirty chunks
+	 * under the leaf first.  No chunk turns dirty again while this VMA
+	 * holds the tenancy.
+	 */
+	if (egm_region_clean_range(region, pgoff, nr)) {
+		trace_egm_fault(pxm, (u64)pgoff << PAGE_SHIFT, size,
+				VM_FAULT_SIGBUS);
+		return VM_FAULT_SIGBUS;
+	}
 
 	for (;;) {
 		idx = srcu_read_lock(&egm_srcu);

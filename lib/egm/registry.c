@@ -202,6 +202,7 @@ static void egm_region_teardown(struct egm_region *region)
 		egm_region_poison_destroy(region);
 	egm_region_sink_destroy(region);
 	egm_region_backing_destroy(region);
+	egm_region_scrub_destroy(region);
 }
 
 /*
@@ -269,9 +270,10 @@ static int egm_region_setup(struct egm_region *region)
 	int err;
 
 	egm_region_access_init(region);
-	egm_region_scrub_init(region);
 
-	err = egm_region_poison_create(region);
+	err = egm_region_scrub_create(region);
+	if (!err)
+		err = egm_region_poison_create(region);
 	if (!err)
 		err = egm_region_sink_create(region);
 	if (!err)

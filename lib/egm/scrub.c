@@ -1,35 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * egm-core scrubbing and tenancy: no user of a region ever sees data that
- * an earlier user left.
+ * an earlier user left, and no user waits for the zeroing to get in.
  *
  * State machine (enum egm_state, under egm_region::state_lock):
  *
- *   DIRTY --scrub starts--> SCRUBBING --done--> CLEAN --acquire--> IN_USE
- *     ^                        |                                     |
- *     +----stopped or failed---+<------------last user gone----------+
+ *   DIRTY --scrub starts--> SCRUBBING --done--> CLEAN
+ *     ^  \                    |  \                 |
+ *     |   \                   |   +-- acquire --+  |
+ *     |    +---- acquire -----|-----------------+--+--> IN_USE
+ *     +----stopped or failed--+                          |
+ *     +<----------------- last user gone ----------------+
  *
- * A region starts DIRTY.  The first frontend that exposes it kicks a
- * background scrub, so the first open usually finds it CLEAN.  A tenancy
- * lasts as long as its tenant file is held (backing.c): by the acquirer,
- * by every mapping, and by every IOMMU mapping VFIO type1 made of the
- * memory.  When the last holder goes, the region turns DIRTY and a
- * background scrub is queued at once: the next tenant's open() does not
- * pay for it unless it comes while the scrub still runs, and then it waits
- * (killable; O_NONBLOCK gets -EAGAIN).  An opener that finds the region
- * DIRTY with no scrub running (an earlier scrub was stopped) scrubs it
- * itself; a fatal signal stops that scrub and leaves the region DIRTY.
- * Nothing is ever marked CLEAN unless every page was zeroed.
+ * What a region holds is tracked per EGM_CHUNK_SIZE chunk (egm_region::
+ * dirty): every chunk is dirty when the region is created and again when a
+ * tenancy ends; a chunk is clean once zeroed.  Acquiring never waits:
+ * a region nobody holds is handed out at once, whatever its chunks hold.
+ * What keeps the next tenant from the last one's data is that nothing maps
+ * or copies a dirty chunk: a fault (CPU, KVM, or VFIO type1 mapping the
+ * memory for DMA) and a read()/write() of a frontend call
+ * egm_region_clean_range() first, which zeroes the dirty chunks they reach
+ * (or waits while the scrub zeroes one of them: that chunk alone).
  *
- * A scrub splits the region into EGM_SCRUB_CHUNK pieces and runs one work
- * item per CPU of the region's NUMA node (at most EGM_SCRUB_MAX_WORKERS) on
- * an unbound workqueue placed on that node; the workers take chunks from a
- * shared counter, cond_resched() between chunks and stop when told to.
- * Poisoned pages are skipped: touching them is a machine check.
+ * A tenancy lasts as long as its tenant file is held (backing.c): by the
+ * acquirer, by every mapping, and by every IOMMU mapping VFIO type1 made of
+ * the memory.  When the last holder goes, every chunk turns dirty and a
+ * background scrub is queued at once; it goes on under the next tenant if
+ * one comes, so its first touches rarely find a dirty chunk.  The region is
+ * CLEAN only when no chunk is dirty.
+ *
+ * A scrub runs one work item per CPU of the region's NUMA node (at most
+ * EGM_SCRUB_MAX_WORKERS) on an unbound workqueue placed on that node; the
+ * workers take chunks from a shared counter, cond_resched() between chunks
+ * and stop when told to.  Whoever zeroes a chunk, a worker or an access,
+ * holds the chunk's bit lock (egm_region::chunk_lock) while it does, and
+ * clears its dirty bit only after the last byte.  Poisoned pages are
+ * skipped: touching them is a machine check.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/file.h>
@@ -40,12 +51,12 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/topology.h>
+#include <linux/wait_bit.h>
 #include <kunit/visibility.h>
 #include <trace/events/egm.h>
 
 #include "egm_internal.h"
 
-#define EGM_SCRUB_CHUNK		SZ_2M
 #define EGM_SCRUB_MAX_WORKERS	16
 
 static struct workqueue_struct *egm_scrub_wq;
@@ -54,7 +65,6 @@ static struct workqueue_struct *egm_scrub_wq;
 struct egm_scrub_run {
 	struct egm_region *region;
 	void *kaddr;
-	u64 nr_chunks;
 	atomic64_t next_chunk;
 	atomic_t stop;
 	atomic_t running;
@@ -66,24 +76,62 @@ struct egm_scrub_worker {
 	struct egm_scrub_run *run;
 };
 
-/* Zero one chunk, skipping poisoned pages. */
-static void egm_scrub_chunk(struct egm_scrub_run *run, u64 chunk)
+/* Zero one chunk, skipping poisoned pages; the caller holds its bit lock. */
+static void egm_zero_chunk(struct egm_region *region, void *kaddr,
+			   unsigned long chunk)
 {
-	struct egm_region *region = run->region;
-	unsigned long first = (chunk * EGM_SCRUB_CHUNK) >> PAGE_SHIFT;
-	unsigned long end = min_t(unsigned long,
-				  first + (EGM_SCRUB_CHUNK >> PAGE_SHIFT),
+	unsigned long first = chunk * EGM_CHUNK_PAGES;
+	unsigned long end = min_t(unsigned long, first + EGM_CHUNK_PAGES,
 				  region->nr_pages);
 	unsigned long i = first, bad;
 
 	while (i < end) {
 		bad = find_next_bit(region->poison, end, i);
 		if (bad > i)
-			memset(run->kaddr + ((u64)i << PAGE_SHIFT), 0,
+			memset(kaddr + ((u64)i << PAGE_SHIFT), 0,
 			       (u64)(bad - i) << PAGE_SHIFT);
 		i = bad + 1;
 	}
-	atomic64_add((u64)(end - first) << PAGE_SHIFT, &region->scrub_done);
+}
+
+/*
+ * Make one chunk clean: zero it if it is dirty.  Whoever takes the chunk's
+ * bit lock first zeroes it; whoever comes meanwhile waits for that chunk
+ * alone and then finds it clean.  The bit lock is uninterruptible: it is
+ * held for the zeroing of one chunk only.
+ *
+ * Return: true when this call zeroed the chunk.
+ */
+static bool egm_clean_chunk(struct egm_region *region, void *kaddr,
+			    unsigned long chunk)
+{
+	unsigned long *lock = &region->chunk_lock[BIT_WORD(chunk)];
+	int bit = chunk % BITS_PER_LONG;
+	bool zeroed = false;
+
+	/* Pairs with clear_bit_unlock() below: the zeroes are visible. */
+	if (!test_bit_acquire(chunk, region->dirty))
+		return false;
+	wait_on_bit_lock(lock, bit, TASK_UNINTERRUPTIBLE);
+	if (test_bit(chunk, region->dirty)) {
+		egm_zero_chunk(region, kaddr, chunk);
+		clear_bit_unlock(chunk, region->dirty);
+		atomic_long_dec(&region->nr_dirty);
+		zeroed = true;
+	}
+	clear_and_wake_up_bit(bit, lock);
+	return zeroed;
+}
+
+/* Every chunk may now hold a tenant's data. */
+static void egm_region_mark_dirty(struct egm_region *region)
+{
+	unsigned long chunk, newly = 0;
+
+	for (chunk = 0; chunk < region->nr_chunks; chunk++)
+		if (!test_and_set_bit(chunk, region->dirty))
+			newly++;
+	atomic_long_add(newly, &region->nr_dirty);
 }
 
 static bool egm_scrub_should_stop(struct egm_scrub_run *run)
@@ -97,13 +145,17 @@ static void egm_scrub_worker_fn(struct work_struct *work)
 	struct egm_scrub_worker *w = container_of(work, struct egm_scrub_worker,
 						  work);
 	struct egm_scrub_run *run = w->run;
+	struct egm_region *region = run->region;
 	u64 chunk;
 
 	while (!egm_scrub_should_stop(run)) {
 		chunk = atomic64_fetch_inc(&run->next_chunk);
-		if (chunk >= run->nr_chunks)
+		if (chunk >= region->nr_chunks)
 			break;
-		egm_scrub_chunk(run, chunk);
+		egm_clean_chunk(region, run->kaddr, chunk);
+		atomic64_add(min_t(u64, EGM_CHUNK_SIZE,
+				   region->size - chunk * EGM_CHUNK_SIZE),
+			     &region->scrub_done);
 		cond_resched();
 	}
 	if (atomic_dec_and_test(&run->running))
@@ -122,19 +174,19 @@ static unsigned int egm_scrub_nr_workers(struct egm_region *region,
 }
 
 /*
- * Zero every page of the region but the poisoned ones.  The caller has
- * moved the region to EGM_SCRUBBING.  With @killable, a fatal signal to the
- * caller stops the workers.
+ * Zero every dirty chunk of the region, skipping poisoned pages.  With
+ * @killable, a fatal signal to the caller stops the workers.
  *
- * Return: 0 when every page was zeroed; -EINTR when stopped (fatal signal
- * or revoke); -ENOMEM, or -ENXIO when the memory cannot be mapped.
+ * Return: 0 when every chunk was visited (each is clean, or was dirtied
+ * again by a tenancy that ended meanwhile, which queues another scrub);
+ * -EINTR when stopped (fatal signal or revoke); -ENOMEM, or -ENXIO when
+ * the memory cannot be mapped.
  */
 static int egm_scrub_run(struct egm_region *region, bool killable)
 {
 	struct egm_scrub_worker *workers;
 	struct egm_scrub_run run = {
 		.region = region,
-		.nr_chunks = DIV_ROUND_UP(region->size, EGM_SCRUB_CHUNK),
 	};
 	unsigned int nr, i;
 	u64 start, done;
@@ -160,9 +212,7 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 		ret = -EINTR;
 		goto out;
 	}
-	egm_region_sink_scrub(region);
-
-	nr = egm_scrub_nr_workers(region, run.nr_chunks);
+	nr = egm_scrub_nr_workers(region, region->nr_chunks);
 	start = ktime_get_ns();
 	trace_egm_scrub_begin(region->pxm, region->size, nr);
 	workers = kcalloc(nr, sizeof(*workers), GFP_KERNEL);
@@ -192,11 +242,11 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 
 	kfree(workers);
 
-	/* A chunk that was taken was zeroed whole: all taken means all done. */
-	if (atomic64_read(&run.next_chunk) < run.nr_chunks)
+	/* A chunk that was taken was made clean: all taken means all done. */
+	if (atomic64_read(&run.next_chunk) < region->nr_chunks)
 		ret = -EINTR;
 out_trace:
-	done = min_t(u64, (u64)atomic64_read(&run.next_chunk) * EGM_SCRUB_CHUNK,
+	done = min_t(u64, (u64)atomic64_read(&run.next_chunk) * EGM_CHUNK_SIZE,
 		     region->size);
 	trace_egm_scrub_end(region->pxm, done, ktime_get_ns() - start, ret);
 out:
@@ -217,50 +267,116 @@ int egm_region_scrubs_running(struct egm_region *region)
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_scrubs_running);
 
-/* Finish a scrub: the region becomes CLEAN, or DIRTY again. */
-static void egm_scrub_finish(struct egm_region *region, int ret)
+/*
+ * Where a region nobody holds stands after a scrub, or before one: CLEAN
+ * when no chunk is dirty, else DIRTY.  A tenancy can end in the middle of
+ * a scrub (queueing the next one), and that scrub may still zero every chunk
+ * the tenancy dirtied: the region is then DIRTY with nothing left to do.
+ * A region in use stays so.  Returns whether the state changed.
+ */
+static bool egm_region_settle(struct egm_region *region)
 {
-	mutex_lock(&region->state_lock);
-	region->scrub_error = ret;
-	region->state = ret ? EGM_DIRTY : EGM_CLEAN;
-	mutex_unlock(&region->state_lock);
-	wake_up_all(&region->state_wq);
-	egm_region_view_notify(region, ret ? EGM_DIRTY : EGM_CLEAN);
+	enum egm_state old = region->state;
 
-	if (ret && ret != -EINTR)
-		pr_err("PXM %u: scrub failed (%d), region stays dirty\n",
-		       region->pxm, ret);
-	else
-		pr_debug("PXM %u: scrub %s\n", region->pxm,
-			 ret ? "stopped, region stays dirty" : "done");
+	lockdep_assert_held(&region->state_lock);
+	/* Under state_lock no tenancy is marking chunks dirty: see above. */
+	if (old == EGM_DIRTY || old == EGM_SCRUBBING)
+		region->state = atomic_long_read(&region->nr_dirty) ?
+				EGM_DIRTY : EGM_CLEAN;
+	return region->state != old;
 }
 
+/*
+ * Finish a scrub.  A region nobody took meanwhile becomes CLEAN, or DIRTY
+ * again when chunks are left; one that was taken stays IN_USE.
+ */
+static void egm_scrub_finish(struct egm_region *region, int ret)
+{
+	enum egm_state state;
+	bool changed;
+
+	mutex_lock(&region->state_lock);
+	region->scrub_error = ret;
+	changed = egm_region_settle(region);
+	state = region->state;
+	mutex_unlock(&region->state_lock);
+	if (changed)
+		egm_region_view_notify(region, state);
+
+	if (ret && ret != -EINTR)
+		pr_err("PXM %u: scrub failed (%d), %ld chunks stay dirty\n",
+		       region->pxm, ret, atomic_long_read(&region->nr_dirty));
+	else
+		pr_debug("PXM %u: scrub %s\n", region->pxm,
+			 ret ? "stopped" : "done");
+}
+
+/*
+ * The background scrub: runs while chunks are dirty, whether a tenant has
+ * taken the region meanwhile or not.
+ */
 static void egm_scrub_work_fn(struct work_struct *work)
 {
 	struct egm_region *region = container_of(work, struct egm_region,
 						 scrub_work);
-	bool run;
+	bool run, notify = false;
+
+	enum egm_state state;
 
 	mutex_lock(&region->state_lock);
-	run = region->state == EGM_DIRTY && !atomic_read(&region->scrub_cancel);
-	if (run)
+	run = atomic_long_read(&region->nr_dirty) &&
+	      !atomic_read(&region->scrub_cancel);
+	if (run && region->state == EGM_DIRTY) {
 		region->state = EGM_SCRUBBING;
+		notify = true;
+	} else if (!run) {
+		notify = egm_region_settle(region);
+	}
+	state = region->state;
 	mutex_unlock(&region->state_lock);
 
-	if (run) {
-		egm_region_view_notify(region, EGM_SCRUBBING);
+	if (notify)
+		egm_region_view_notify(region, state);
+	if (run)
 		egm_scrub_finish(region, egm_scrub_run(region, false));
-	}
 	/* Revoke waits for this work under egm_registry_lock. */
 	egm_region_put_async(region);
 }
 
-void egm_region_scrub_init(struct egm_region *region)
+/**
+ * egm_region_scrub_create() - set up a new region's scrubbing and tenancy
+ * @region: the region, its size known
+ *
+ * Every chunk starts dirty: nothing is known of what the memory holds.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int egm_region_scrub_create(struct egm_region *region)
 {
 	mutex_init(&region->state_lock);
 	init_waitqueue_head(&region->state_wq);
 	INIT_WORK(&region->scrub_work, egm_scrub_work_fn);
 	region->state = EGM_DIRTY;
+	region->nr_chunks = DIV_ROUND_UP(region->size, EGM_CHUNK_SIZE);
+	region->dirty = bitmap_zalloc_node(region->nr_chunks, GFP_KERNEL,
+					   region->nid);
+	region->chunk_lock = bitmap_zalloc_node(region->nr_chunks, GFP_KERNEL,
+						region->nid);
+	if (!region->dirty || !region->chunk_lock) {
+		egm_region_scrub_destroy(region);
+		return -ENOMEM;
+	}
+	egm_region_mark_dirty(region);
+	return 0;
+}
+
+/* Free what egm_region_scrub_create() made; safe when it failed. */
+void egm_region_scrub_destroy(struct egm_region *region)
+{
+	bitmap_free(region->dirty);
+	bitmap_free(region->chunk_lock);
+	region->dirty = NULL;
+	region->chunk_lock = NULL;
 }
 
 /**
@@ -268,7 +384,7 @@ void egm_region_scrub_init(struct egm_region *region)
  * @region: the region
  *
  * Frontends call this when they expose a region, so that it is clean by
- * the time the first user opens it.  The work holds a region reference.
+ * the time the first user touches it.  The work holds a region reference.
  */
 void egm_region_kick_scrub(struct egm_region *region)
 {
@@ -288,9 +404,9 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_kick_scrub);
  * egm_region_scrub_stop() - stop every scrub of a region for good
  * @region: the region, revoked
  *
- * Stops the background scrub and any scrub an opener runs in its own
- * context, and returns when none of their workers writes to the memory
- * any more (each stops at the end of its chunk).
+ * Stops the background scrub and the zeroing of chunks that accesses do
+ * first, and returns when none of them writes to the memory any more (each
+ * stops at the end of its chunk).
  *
  * Context: process context; waits for running scrubs.  The caller holds a
  * region reference of its own, so dropping the work's reference here is
@@ -307,7 +423,8 @@ void egm_region_scrub_stop(struct egm_region *region)
 }
 
 /**
- * egm_region_scrub() - scrub a dirty region in the caller's context
+ * egm_region_scrub() - scrub a region that nobody holds, in the caller's
+ *	context
  * @region: the region
  * @killable: a fatal signal stops the scrub
  *
@@ -341,26 +458,91 @@ int egm_region_scrub(struct egm_region *region, bool killable)
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_scrub);
 
-/*
- * One look at the state: a clean region becomes the caller's (EGM_IN_USE,
- * a new tenant file, a reference).  Returns the state it found; sets
- * *@err to 0, or to the error when the tenant file cannot be made (never
- * left over from an earlier step: a clean region taken with a stale
- * -EBUSY of a lost scrub race would be held and reported as not taken).
+/**
+ * egm_region_clean_range() - zero what an access is about to reach
+ * @region: the region, acquired
+ * @first: first page of the access, from the start of the region
+ * @nr: number of pages
+ *
+ * Called before a range is mapped (a fault) or copied (read()/write()):
+ * zeroes each dirty chunk of the range, or waits while the scrub zeroes
+ * it.  Cheap when the range is clean: one bit test per chunk.  It runs
+ * outside egm_srcu (a reset does not wait for it); revoke stops it and
+ * waits for it through @region->scrub_runs instead.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 when every chunk of the range is clean; -ENODEV when revoked.
  */
-static enum egm_state egm_region_try_acquire(struct egm_region *region,
-					     int *err)
+int egm_region_clean_range(struct egm_region *region, pgoff_t first,
+			   unsigned long nr)
+{
+	unsigned long chunk = first / EGM_CHUNK_PAGES;
+	unsigned long last = (first + nr - 1) / EGM_CHUNK_PAGES;
+	void *kaddr = READ_ONCE(region->kaddr);
+	int ret = 0;
+
+	might_sleep();
+	/* Pairs with clear_bit_unlock() in egm_clean_chunk(). */
+	while (chunk <= last && !test_bit_acquire(chunk, region->dirty))
+		chunk++;
+	if (chunk > last)
+		return 0;
+	/* egm_region_acquire() made the mapping. */
+	if (WARN_ON_ONCE(!kaddr))
+		return -ENXIO;
+
+	atomic_inc(&region->scrub_runs);
+	/* Pairs with egm_region_scrub_stop(): one of us sees the other. */
+	smp_mb__after_atomic();
+	for (; chunk <= last; chunk++) {
+		if (atomic_read(&region->scrub_cancel)) {
+			ret = -ENODEV;
+			break;
+		}
+		if (egm_clean_chunk(region, kaddr, chunk))
+			atomic64_inc(&region->access_scrubs);
+	}
+	if (atomic_dec_and_test(&region->scrub_runs))
+		wake_up_all(&region->state_wq);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_clean_range);
+
+/**
+ * egm_region_acquire() - hand a region to a new user, without waiting
+ * @region: the region
+ *
+ * The region becomes EGM_IN_USE with a new tenant file, and the caller
+ * holds a region reference; egm_region_release() drops both.  Exclusive:
+ * only one acquire succeeds until the tenancy has ended.  It never waits
+ * for zeroing: chunks still dirty are zeroed by the background scrub, or
+ * by the first access that reaches them (egm_region_clean_range()).
+ *
+ * Context: process context.
+ * Return: 0; -EBUSY when the region is in use; -ENODEV when revoked;
+ * -ENOMEM, also when the memory cannot be mapped to be zeroed.
+ */
+int egm_region_acquire(struct egm_region *region)
 {
 	enum egm_state state;
 	struct file *file;
+	int ret = 0;
 
-	*err = 0;
+	if (!READ_ONCE(region->alive))
+		return -ENODEV;
+
 	mutex_lock(&region->state_lock);
 	state = region->state;
-	if (state == EGM_CLEAN) {
+	if (state == EGM_IN_USE) {
+		ret = -EBUSY;
+	} else if (!egm_region_kaddr_locked(region)) {
+		pr_err("PXM %u: cannot map the region to zero it\n",
+		       region->pxm);
+		ret = -ENOMEM;
+	} else {
 		file = egm_region_tenant_file_create(region);
 		if (IS_ERR(file)) {
-			*err = PTR_ERR(file);
+			ret = PTR_ERR(file);
 		} else {
 			region->tenancy = file;
 			region->acquirer_holds = true;
@@ -370,60 +552,14 @@ static enum egm_state egm_region_try_acquire(struct egm_region *region,
 		}
 	}
 	mutex_unlock(&region->state_lock);
-	if (state == EGM_CLEAN && !*err)
-		egm_region_view_notify(region, EGM_IN_USE);
-	return state;
-}
+	if (ret)
+		return ret;
 
-/**
- * egm_region_acquire() - hand a clean region to a new user
- * @region: the region
- * @nonblock: do not wait for (or run) a scrub
- *
- * The region becomes EGM_IN_USE with a new tenant file, and the caller
- * holds a region reference; egm_region_release() drops both.  Exclusive:
- * only one acquire succeeds until the tenancy has ended and the region has
- * been scrubbed again.
- *
- * Context: process context; may sleep for a scrub.
- * Return: 0; -EBUSY when the region is in use; -EAGAIN with @nonblock while
- * it is not clean; -EINTR on a fatal signal while waiting or scrubbing
- * (the region stays DIRTY or keeps scrubbing); -ENODEV when revoked;
- * -ENOMEM; or the error of a failed scrub.
- */
-int egm_region_acquire(struct egm_region *region, bool nonblock)
-{
-	enum egm_state state;
-	int ret = 0;
-
-	for (;;) {
-		if (!READ_ONCE(region->alive))
-			return -ENODEV;
-
-		state = egm_region_try_acquire(region, &ret);
-		switch (state) {
-		case EGM_CLEAN:
-			return ret;
-		case EGM_IN_USE:
-			return -EBUSY;
-		case EGM_SCRUBBING:
-			if (nonblock)
-				return -EAGAIN;
-			if (wait_event_killable(region->state_wq,
-						READ_ONCE(region->state) != EGM_SCRUBBING))
-				return -EINTR;
-			break;
-		case EGM_DIRTY:
-			if (nonblock) {
-				egm_region_kick_scrub(region);
-				return -EAGAIN;
-			}
-			ret = egm_region_scrub(region, true);
-			if (ret && ret != -EBUSY)
-				return READ_ONCE(region->alive) ? ret : -ENODEV;
-			break;
-		}
-	}
+	egm_region_view_notify(region, EGM_IN_USE);
+	/* A scrub stopped or failed earlier: the chunks still need it. */
+	if (atomic_long_read(&region->nr_dirty))
+		egm_region_kick_scrub(region);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_acquire);
 
@@ -493,13 +629,15 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_tenant_holders);
  * egm_region_end_tenancy() - the tenant file's last holder is gone
  * @region: the region
  *
- * No CPU and no IOMMU maps the memory any more: the region turns DIRTY
- * and a background scrub is queued.
+ * No CPU and no IOMMU maps the memory any more: every chunk turns dirty,
+ * the sink is wiped, and a background scrub is queued.
  */
 void egm_region_end_tenancy(struct egm_region *region)
 {
 	mutex_lock(&region->state_lock);
 	WARN_ON_ONCE(region->state != EGM_IN_USE);
+	egm_region_mark_dirty(region);
+	egm_region_sink_scrub(region);
 	region->state = EGM_DIRTY;
 	region->tenancy = NULL;
 	mutex_unlock(&region->state_lock);

@@ -114,6 +114,16 @@ static ssize_t scrub_progress_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(scrub_progress);
 
+static ssize_t dirty_bytes_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct egm_region *region = to_region(dev);
+	u64 bytes = (u64)atomic_long_read(&region->nr_dirty) * EGM_CHUNK_SIZE;
+
+	return sysfs_emit(buf, "%llu\n", min(bytes, region->size));
+}
+static DEVICE_ATTR_RO(dirty_bytes);
+
 static ssize_t retired_count_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
@@ -177,6 +187,7 @@ static struct attribute *egm_view_attrs[] = {
 	&dev_attr_numa_node.attr,
 	&dev_attr_state.attr,
 	&dev_attr_scrub_progress.attr,
+	&dev_attr_dirty_bytes.attr,
 	&dev_attr_retired_count.attr,
 	&dev_attr_retired_granularity.attr,
 	&dev_attr_gpu_devices.attr,

@@ -16,18 +16,17 @@
  *
  * Tenancy: opening a GPU's vfio device never waits for the region and
  * never fails because of its state: open_device runs under the device
- * set's lock, and a scrub of the whole region takes seconds to minutes.
- * The exposing device registers the region and tries to take it without
- * waiting (egm_region_acquire() with nonblock: a clean region is taken at
- * once; a dirty one has its background scrub kicked).  If it could not,
- * the first mmap(), read() or write() through the device takes it,
- * waiting (killable) for the scrub, outside the device set's lock, or
- * fails: -EBUSY while another tenant holds it, -ENODEV once revoked.  The
- * region's capability reports which (VFIO_EGM_CAP_BUSY, _SCRUBBING,
- * _REVOKED in <uapi/linux/egm.h>).  Whatever the path, the region is
- * handed out only by egm_region_acquire(), exclusive and zeroed, and
- * nothing of it is reachable through the device before that.  The device
- * lets go when the region is released at close.
+ * set's lock.  The exposing device takes the region at open
+ * (egm_region_acquire(), which never waits for zeroing: chunks an earlier
+ * tenant dirtied are zeroed by the background scrub or by the first access
+ * that reaches them).  If another tenant still holds it, the device opens
+ * without it, the region's capability says so (VFIO_EGM_CAP_BUSY, or
+ * _REVOKED, in <uapi/linux/egm.h>), and the first mmap(), read() or write()
+ * through the device takes it, or fails: -EBUSY while another tenant holds
+ * it, -ENODEV once revoked.  Whatever the path, the region is handed out
+ * only by egm_region_acquire(), exclusive, and nothing of it is reachable
+ * through the device before that.  The device lets go when the region is
+ * released at close.
  *
  * When the exposing device goes away (it is closed first: vfio waits for
  * that before unbind completes) while other parents of the region remain,
@@ -90,8 +89,8 @@
  *	open: the parent unregisters only after vfio closed the device)
  * @node: entry in egm_vfio_exposures, changed under egm_registry_lock and
  *	egm_vfio_exposures_lock
- * @lock: serialises taking the region (which may wait for a scrub); guards
- *	the transition of @held from false to true
+ * @lock: serialises taking the region; guards the transition of @held
+ *	from false to true
  * @held: the device holds the region (egm_region_acquire() succeeded);
  *	read without @lock with smp_load_acquire(), and cleared only at
  *	release, when nothing else can use the exposure
@@ -135,9 +134,7 @@ static void egm_vfio_set_held(struct egm_vfio_exposure *exp)
 
 /*
  * Take the region for the device, at its first access if the open could
- * not: waits (killable) for a scrub.  It is not called under the device
- * set's lock; an mmap() waits with the caller's mmap lock held, as any
- * ->mmap() that sleeps does.
+ * not (another tenant held it then).
  *
  * Return: 0 when the device holds the region; -EBUSY while another tenant
  * holds it; -ENODEV once revoked; -EINTR on a fatal signal; -ENOMEM.
@@ -153,7 +150,7 @@ static int egm_vfio_hold(struct vfio_pci_core_device *vdev,
 	if (mutex_lock_killable(&exp->lock))
 		return -EINTR;
 	if (!exp->held) {
-		err = egm_region_acquire(exp->region, false);
+		err = egm_region_acquire(exp->region);
 		if (!err)
 			egm_vfio_set_held(exp);
 	}
@@ -177,16 +174,8 @@ static u32 egm_vfio_cap_state(struct egm_vfio_exposure *exp)
 	/* Without @lock, which a first access holds while it waits. */
 	if (smp_load_acquire(&exp->held))
 		return 0;
-	switch (egm_region_state(region)) {
-	case EGM_IN_USE:
-		return VFIO_EGM_CAP_BUSY;
-	case EGM_DIRTY:
-	case EGM_SCRUBBING:
-		return VFIO_EGM_CAP_SCRUBBING;
-	case EGM_CLEAN:
-		break;
-	}
-	return 0;
+	/* Nobody else holds it: the first access takes it, without waiting. */
+	return egm_region_state(region) == EGM_IN_USE ? VFIO_EGM_CAP_BUSY : 0;
 }
 
 #ifdef CONFIG_ARCH_HAS_COPY_MC
@@ -333,8 +322,11 @@ static ssize_t egm_vfio_rw(struct vfio_pci_core_device *vdev,
 				   PAGE_SIZE - offset_in_page(pos + done));
 		ssize_t ret;
 
-		ret = egm_vfio_rw_page(region, kaddr, buf + done, pos + done,
-				       len, iswrite);
+		/* Nothing of an earlier tenant is read, or half-overwritten. */
+		ret = egm_region_clean_range(region, (pos + done) >> PAGE_SHIFT, 1);
+		if (!ret)
+			ret = egm_vfio_rw_page(region, kaddr, buf + done,
+					       pos + done, len, iswrite);
 		if (ret < 0)
 			return done ? done : ret;
 		done += ret;
@@ -375,8 +367,8 @@ static void egm_vfio_unexpose(struct egm_vfio_exposure *exp)
 }
 
 /*
- * The device is closed: the region goes back to be scrubbed once its
- * mappings are gone, and another device may expose it.
+ * The device is closed: the tenancy ends once its mappings are gone, and
+ * another device may expose the region.
  */
 static void egm_vfio_release(struct vfio_pci_core_device *vdev,
 			     struct vfio_pci_region *vreg)
@@ -562,10 +554,8 @@ static bool egm_vfio_claim(struct egm_attachment *attachment,
 }
 
 /*
- * Take the region at open if it is ready, without waiting.  A dirty region
- * gets its background scrub kicked (egm_region_acquire()); a busy or
- * revoked one stays so; either way the device opens and its first access
- * tries again.
+ * Take the region at open; it never waits.  A busy or revoked region stays
+ * so; the device opens all the same and its first access tries again.
  */
 static void egm_vfio_try_hold(struct vfio_pci_core_device *vdev,
 			      struct egm_vfio_exposure *exp)
@@ -574,15 +564,14 @@ static void egm_vfio_try_hold(struct vfio_pci_core_device *vdev,
 	int err;
 
 	mutex_lock(&exp->lock);
-	err = egm_region_acquire(region, true);
+	err = egm_region_acquire(region);
 	if (!err)
 		egm_vfio_set_held(exp);
 	mutex_unlock(&exp->lock);
 
-	if (!err || err == -EAGAIN)
-		pci_dbg(vdev->pdev, "EGM PXM %u: exposed as region %u, taken %s\n",
-			region->pxm, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1,
-			err ? "at first access, after its scrub" : "at open");
+	if (!err)
+		pci_dbg(vdev->pdev, "EGM PXM %u: exposed as region %u, taken at open\n",
+			region->pxm, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1);
 	else
 		pci_info(vdev->pdev, "EGM PXM %u: exposed as region %u but not available: %s (%d)\n",
 			 region->pxm, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1,
@@ -605,12 +594,12 @@ static void egm_vfio_try_hold(struct vfio_pci_core_device *vdev,
  * and 0.
  *
  * Never waits for the region and never fails because of its state: the
- * device takes the region here when it is clean and free, else at its
+ * device takes the region here when no other tenant holds it, else at its
  * first mmap(), read() or write() of it, and the region's capability
- * reports whether it is available (busy, scrubbing, revoked).
+ * reports whether it is available (busy, revoked).
  *
  * Context: process context, under the vfio device set's lock; takes
- * egm_registry_lock, never waits for a scrub.
+ * egm_registry_lock, never waits for zeroing.
  * Return: 0; -EINVAL when egm_attach_vfio() was not called; -ENOMEM.
  */
 int egm_vfio_open_device(struct egm_attachment *attachment,

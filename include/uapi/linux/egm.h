@@ -110,26 +110,26 @@ struct egm_retired_pages {
 /*
  * Availability of the region when the capability was built.  The device
  * opens whatever the region's state; the device takes the region (one
- * tenant at a time, zeroed) at its open when the region is ready, else at
- * its first mmap(), read() or write().  None of these flags: ready.
+ * tenant at a time) at its open, else, when another tenant held it then,
+ * at its first mmap(), read() or write().  Neither waits for the zeroing
+ * of what an earlier tenant left: nothing of it is ever read or mapped.
+ * None of these flags: ready.
  *
  * BUSY: another tenant holds the region (mappings left from an earlier
  * open, /dev/egm<pxm> of another GPU); mmap(), read() and write() fail with
- * EBUSY until it lets go, and the region has been zeroed.
- * SCRUBBING: being zeroed after an earlier tenant; the first mmap(),
- * read() or write() waits for it (killable).
+ * EBUSY until it lets go.
  * REVOKED: the memory is gone (firmware took it back, or the socket's
  * last GPU went away); every access fails with ENODEV.
  */
 #define VFIO_EGM_CAP_BUSY			(1 << 1)
-#define VFIO_EGM_CAP_SCRUBBING			(1 << 2)
+/* (1 << 2) is not used: no flag says "being zeroed", nobody waits for it. */
 #define VFIO_EGM_CAP_REVOKED			(1 << 3)
 
 /**
  * struct vfio_region_info_cap_nvidia_egm - the EGM region's capability
  * @header: id VFIO_REGION_INFO_CAP_NVIDIA_EGM, version 1
  * @flags: VFIO_EGM_CAP_RETIRED_TRUNCATED, and at most one of
- *	VFIO_EGM_CAP_BUSY, VFIO_EGM_CAP_SCRUBBING and VFIO_EGM_CAP_REVOKED
+ *	VFIO_EGM_CAP_BUSY and VFIO_EGM_CAP_REVOKED
  * @pxm: ACPI proximity domain of the region's memory
  * @granularity: bytes each entry of @retired stands for (the host's page
  *	size); mapping granularity of the region

@@ -27,6 +27,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include <uapi/linux/egm.h>
 
@@ -67,9 +68,13 @@ void egm_kunit_mem_register(struct kunit *test, struct egm_kunit_mem *mem,
 
 void egm_kunit_mem_assume_clean(struct egm_kunit_mem *mem)
 {
-	mutex_lock(&mem->region->state_lock);
-	mem->region->state = EGM_CLEAN;
-	mutex_unlock(&mem->region->state_lock);
+	struct egm_region *region = mem->region;
+
+	mutex_lock(&region->state_lock);
+	bitmap_zero(region->dirty, region->nr_chunks);
+	atomic_long_set(&region->nr_dirty, 0);
+	region->state = EGM_CLEAN;
+	mutex_unlock(&region->state_lock);
 }
 
 void *egm_kunit_kaddr(struct egm_region *region)
@@ -92,6 +97,12 @@ bool egm_kunit_wait_state(struct egm_region *region, enum egm_state state)
 			return true;
 		msleep(20);
 	}
+	pr_err("egm_kunit: PXM %u in state %d, not %d, after 60 s: %ld dirty chunks, %d scrubs running, scrub work %s, last scrub %d\n",
+	       region->pxm, egm_region_state(region), state,
+	       atomic_long_read(&region->nr_dirty),
+	       egm_region_scrubs_running(region),
+	       work_busy(&region->scrub_work) ? "busy" : "idle",
+	       region->scrub_error);
 	return false;
 }
 
@@ -181,7 +192,7 @@ static struct egm_mt *egm_mt_setup(struct kunit *test, u64 size)
 	test->priv = mt;
 	egm_kunit_mem_register(test, &mt->mem, 0, size, EGM_MT_PXM);
 	egm_kunit_mem_assume_clean(&mt->mem);
-	KUNIT_ASSERT_EQ(test, egm_region_acquire(mt->mem.region, false), 0);
+	KUNIT_ASSERT_EQ(test, egm_region_acquire(mt->mem.region), 0);
 	mt->acquired = true;
 
 	mt->file = anon_inode_getfile("[egm-kunit]", &egm_mt_fops,
@@ -993,7 +1004,7 @@ static void egm_mapping_tenancy_outlives_mappings(struct kunit *test)
 	mt->acquired = false;
 	flush_delayed_fput();
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_IN_USE);
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, true), -EBUSY);
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region), -EBUSY);
 
 	__fput_sync(dma_hold);
 	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_IN_USE);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for egm-core scrubbing and tenancy: zeroing skips poisoned
- * pages, a fatal signal stops a scrub and leaves the region dirty, and a
- * region is scrubbed in the background between users.  They need memory
- * hidden from the kernel (see egm_kunit.h) and skip without it.
+ * pages, a fatal signal stops a scrub and leaves the region dirty, a region
+ * is scrubbed in the background between users, acquiring never waits for
+ * it, and an access zeroes (or waits for) only the chunks it reaches.  They
+ * need memory hidden from the kernel (see egm_kunit.h) and skip without it.
  */
 #include <kunit/test.h>
 #include <linux/egm_core.h>
@@ -11,6 +12,7 @@
 #include <linux/kthread.h>
 #include <linux/delay.h>
 #include <linux/sched/signal.h>
+#include <linux/wait_bit.h>
 #include <linux/sizes.h>
 #include <linux/string.h>
 
@@ -106,7 +108,6 @@ static void egm_scrub_fatal_signal_pending(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, fatal_signal_pending(current));
 
 	ret = egm_region_scrub(region, true);
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -EINTR);
 	flush_signals(current);
 	disallow_signal(SIGKILL);
 
@@ -167,38 +168,135 @@ static void egm_scrub_fatal_signal_midway(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
 }
 
+/* Is every byte of chunk @chunk @val? */
+static bool egm_st_chunk_is(struct egm_region *region, unsigned long chunk,
+			    u8 val)
+{
+	u64 off = (u64)chunk * EGM_CHUNK_SIZE;
+
+	return !memchr_inv((u8 *)region->kaddr + off, val,
+			   min_t(u64, EGM_CHUNK_SIZE, region->size - off));
+}
+
 /*
- * Tenancy: one user at a time; the last user's release scrubs in the
- * background; the next acquire gets a clean region.
+ * Tenancy: one user at a time; acquiring never waits for zeroing; an
+ * access zeroes what it reaches first; the last user's release dirties
+ * every chunk and scrubs them in the background.
  */
 static void egm_scrub_between_tenants(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
 	struct egm_region *region = mem->region;
 	u8 *kaddr = egm_st_kaddr(test, region);
+	pgoff_t last;
 
-	/* Dirty and not scrubbing: a non-blocking acquire starts the scrub. */
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, true), -EAGAIN);
-	/* A blocking one waits for it (or runs it). */
-	KUNIT_ASSERT_EQ(test, egm_region_acquire(region, false), 0);
+	memset(kaddr, 0x77, region->size);
+	/* Dirty, nobody scrubbing: taken at once all the same. */
+	KUNIT_ASSERT_EQ(test, egm_region_acquire(region), 0);
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, egm_st_release, region),
 			0);
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_IN_USE);
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region), -EBUSY);
+
+	/* What the tenant reaches is zero, whoever zeroed it. */
+	KUNIT_EXPECT_EQ(test, egm_region_clean_range(region, 0, region->nr_pages), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&region->nr_dirty), 0l);
 	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -EBUSY);
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, true), -EBUSY);
 
 	/* The tenant leaves data behind. */
 	memset(kaddr, 0x77, region->size);
 	kunit_release_action(test, egm_st_release, region);
+	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_IN_USE);
 
-	/* The next tenant never sees it. */
+	/* The next tenant, right away, never sees it. */
+	KUNIT_ASSERT_EQ(test, egm_region_acquire(region), 0);
+	KUNIT_EXPECT_EQ(test, egm_region_clean_range(region, 0, 1), 0);
+	KUNIT_EXPECT_TRUE(test, egm_st_chunk_is(region, 0, 0));
+	last = region->nr_pages - 1;
+	KUNIT_EXPECT_EQ(test, egm_region_clean_range(region, last, 1), 0);
+	KUNIT_EXPECT_TRUE(test, egm_st_chunk_is(region, region->nr_chunks - 1, 0));
+	egm_region_release(region);
+
+	/* And the background scrub finishes the job. */
 	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
 	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
-	KUNIT_ASSERT_EQ(test, egm_region_acquire(region, true), 0);
+}
+
+struct egm_st_access {
+	struct egm_region *region;
+	pgoff_t page;
+	int ret;
+	struct completion done;
+};
+
+static int egm_st_access_fn(void *data)
+{
+	struct egm_st_access *a = data;
+
+	a->ret = egm_region_clean_range(a->region, a->page, 1);
+	complete_all(&a->done);
+	return 0;
+}
+
+/*
+ * An access that reaches a chunk being zeroed waits for that chunk alone
+ * and then finds it zero; nothing is marked clean before it is zeroed.
+ * The test holds one chunk's bit lock, as a scrub worker zeroing it does,
+ * and lets go without zeroing it (a worker stopped by revoke would not
+ * stop in the middle, but this is the harder case): the waiter must zero
+ * it itself.
+ */
+static void egm_scrub_access_waits_for_chunk(struct kunit *test)
+{
+	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
+	struct egm_region *region = mem->region;
+	const unsigned long held = 3, other = 5;
+	unsigned long *lock = &region->chunk_lock[BIT_WORD(held)];
+	int bit = held % BITS_PER_LONG;
+	struct egm_st_access a = {
+		.region = region,
+		.page = held * EGM_CHUNK_PAGES + 7,
+	};
+	struct task_struct *task;
+	bool waited, untouched, other_clean;
+	int other_ret;
+
+	memset(egm_st_kaddr(test, region), 0x5a, region->size);
+	init_completion(&a.done);
+
+	/* Take the chunk before the tenant's scrub can. */
+	wait_on_bit_lock(lock, bit, TASK_UNINTERRUPTIBLE);
+	if (egm_region_acquire(region)) {
+		clear_and_wake_up_bit(bit, lock);
+		KUNIT_FAIL_AND_ABORT(test, "acquire of a dirty region failed");
+	}
+	task = kthread_run(egm_st_access_fn, &a, "egm-kunit-access");
+	if (IS_ERR(task)) {
+		clear_and_wake_up_bit(bit, lock);
+		egm_region_release(region);
+		KUNIT_FAIL_AND_ABORT(test, "kthread_run: %ld", PTR_ERR(task));
+	}
+	other_ret = egm_region_clean_range(region, other * EGM_CHUNK_PAGES, 1);
+	other_clean = egm_st_chunk_is(region, other, 0);
+	waited = !wait_for_completion_timeout(&a.done, msecs_to_jiffies(200));
+	untouched = egm_st_chunk_is(region, held, 0x5a) &&
+		    test_bit(held, region->dirty);
+	clear_and_wake_up_bit(bit, lock);
+	wait_for_completion(&a.done);
+
+	KUNIT_EXPECT_EQ(test, other_ret, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, other_clean,
+			      "an access to another chunk did not find it zero");
+	KUNIT_EXPECT_TRUE_MSG(test, waited,
+			      "the access did not wait for the chunk being zeroed");
+	KUNIT_EXPECT_TRUE_MSG(test, untouched,
+			      "the chunk was written or marked clean under its lock");
+	KUNIT_EXPECT_EQ(test, a.ret, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, egm_st_chunk_is(region, held, 0),
+			      "the access returned before its chunk was zero");
+	KUNIT_EXPECT_FALSE(test, test_bit(held, region->dirty));
 	egm_region_release(region);
-	KUNIT_EXPECT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
 }
 
 /* Revoke stops a background scrub and leaves the region dirty. */
@@ -217,79 +315,90 @@ static void egm_scrub_revoke_stops(struct kunit *test)
 	/* Stopped, not finished: still dirty, and dirty pages remain. */
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_DIRTY);
 	KUNIT_EXPECT_NE(test, egm_st_dirty_pages(test, region, 0), 0ul);
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region, false), -ENODEV);
+	KUNIT_EXPECT_EQ(test, egm_region_acquire(region), -ENODEV);
 }
 
-struct egm_st_opener {
+struct egm_st_tenant {
 	struct egm_region *region;
+	int acquired;
 	int ret;
+	struct completion zeroing;
 	struct completion done;
 };
 
-/* An opener that finds the region dirty and scrubs it in its own context. */
-static int egm_st_opener_fn(void *data)
+/* A tenant whose first access reaches the whole region, still dirty. */
+static int egm_st_tenant_fn(void *data)
 {
-	struct egm_st_opener *o = data;
+	struct egm_st_tenant *t = data;
 
-	o->ret = egm_region_acquire(o->region, false);
-	if (!o->ret)
-		egm_region_release(o->region);
-	egm_region_put(o->region);
-	complete_all(&o->done);
+	t->acquired = egm_region_acquire(t->region);
+	complete_all(&t->zeroing);
+	if (!t->acquired) {
+		t->ret = egm_region_clean_range(t->region, 0, t->region->nr_pages);
+		egm_region_release(t->region);
+	}
+	egm_region_put(t->region);
+	complete_all(&t->done);
 	return 0;
 }
 
-static void egm_st_opener_wait(void *data)
+static void egm_st_tenant_wait(void *data)
 {
-	struct egm_st_opener *o = data;
+	struct egm_st_tenant *t = data;
 
-	if (wait_for_completion_timeout(&o->done, msecs_to_jiffies(120000)))
-		kfree(o);
+	if (wait_for_completion_timeout(&t->done, msecs_to_jiffies(120000)))
+		kfree(t);
 	else
-		pr_err("egm_scrub_revoke_stops_opener: opener stuck, leaking it\n");
+		pr_err("egm_scrub_revoke_stops_access: tenant stuck, leaking it\n");
 }
 
 /*
- * Revoke ("the firmware took the memory back") also stops a scrub that an
- * opener runs in its own context, and returns only when none of its
- * workers writes to the memory any more.
+ * Revoke ("the firmware took the memory back") also stops the zeroing an
+ * access does in its own context, and returns only when nothing writes to
+ * the memory any more.
  */
-static void egm_scrub_revoke_stops_opener(struct kunit *test)
+static void egm_scrub_revoke_stops_access(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, 0);
 	struct egm_region *region = mem->region;
 	struct task_struct *task;
-	struct egm_st_opener *o;
-	int running, err;
+	struct egm_st_tenant *t;
+	int running, err, i;
 
-	o = kzalloc(sizeof(*o), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, o);
-	/* The opener's own reference, as an open file would hold. */
-	o->region = egm_region_get_by_pxm(EGM_ST_PXM);
-	KUNIT_ASSERT_PTR_EQ(test, o->region, region);
-	init_completion(&o->done);
-	task = kthread_run(egm_st_opener_fn, o, "egm-kunit-opener");
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	/* The tenant's own reference, as an open file would hold. */
+	t->region = egm_region_get_by_pxm(EGM_ST_PXM);
+	KUNIT_ASSERT_PTR_EQ(test, t->region, region);
+	init_completion(&t->zeroing);
+	init_completion(&t->done);
+	task = kthread_run(egm_st_tenant_fn, t, "egm-kunit-tenant");
 	if (IS_ERR(task)) {
 		egm_region_put(region);
-		kfree(o);
+		kfree(t);
 		KUNIT_FAIL_AND_ABORT(test, "kthread_run: %ld", PTR_ERR(task));
 		return;
 	}
-	err = kunit_add_action_or_reset(test, egm_st_opener_wait, o);
+	err = kunit_add_action_or_reset(test, egm_st_tenant_wait, t);
 	KUNIT_ASSERT_EQ(test, err, 0);
 
-	/* 1 GiB takes seconds under TCG: catch the opener's scrub running. */
-	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_SCRUBBING));
-	KUNIT_ASSERT_FALSE(test, completion_done(&o->done));
+	/* 1 GiB takes seconds under TCG: catch the tenant zeroing. */
+	wait_for_completion(&t->zeroing);
+	KUNIT_ASSERT_EQ(test, t->acquired, 0);
+	for (i = 0; i < 5000 && !atomic64_read(&region->access_scrubs); i++)
+		usleep_range(1000, 2000);
+	KUNIT_ASSERT_NE_MSG(test, atomic64_read(&region->access_scrubs), 0ll,
+			    "the tenant's access never zeroed a chunk");
+	KUNIT_ASSERT_FALSE(test, completion_done(&t->done));
 	egm_revoke_region(mem->att);
 	running = egm_region_scrubs_running(region);
 	KUNIT_EXPECT_EQ_MSG(test, running, 0,
-			    "revoke returned while an opener's scrub still ran");
+			    "revoke returned while an access still zeroed");
 
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&o->done,
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&t->done,
 							    msecs_to_jiffies(60000)));
-	KUNIT_EXPECT_EQ(test, o->ret, -ENODEV);
-	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_DIRTY);
+	KUNIT_EXPECT_EQ(test, t->ret, -ENODEV);
+	KUNIT_EXPECT_NE(test, atomic_long_read(&region->nr_dirty), 0l);
 }
 
 static struct kunit_case egm_scrub_cases[] = {
@@ -297,8 +406,9 @@ static struct kunit_case egm_scrub_cases[] = {
 	KUNIT_CASE(egm_scrub_fatal_signal_pending),
 	KUNIT_CASE(egm_scrub_fatal_signal_midway),
 	KUNIT_CASE(egm_scrub_between_tenants),
+	KUNIT_CASE(egm_scrub_access_waits_for_chunk),
 	KUNIT_CASE(egm_scrub_revoke_stops),
-	KUNIT_CASE(egm_scrub_revoke_stops_opener),
+	KUNIT_CASE(egm_scrub_revoke_stops_access),
 	{}
 };
 

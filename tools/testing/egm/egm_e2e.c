@@ -77,7 +77,6 @@
 #define DEBUGFS_PARENT	"/sys/kernel/debug/egm_parent"
 #define PARENT_DRIVER	"/sys/bus/platform/drivers/egm_parent"
 
-#define OPEN_TIMEOUT_MS		(120 * 1000)	/* open waits for a scrub */
 #define CLEAN_TIMEOUT_MS	(60 * 1000)	/* background scrub to "clean" */
 #define DEVNODE_TIMEOUT_MS	(5 * 1000)	/* /dev node appears or goes */
 #define CHILD_TIMEOUT_MS	(10 * 1000)
@@ -201,26 +200,13 @@ static int parent_bind(const char *parent, bool bind)
 
 /* ---- the device ---- */
 
-/*
- * Open a region for read and write, waiting (up to OPEN_TIMEOUT_MS) while
- * it is being scrubbed: O_NONBLOCK gets EAGAIN then, and the kernel's own
- * wait is killable only, which no timer of ours could interrupt.
- * Returns the fd, or -errno.
- */
+/* Open a region for read and write (it never waits).  The fd, or -errno. */
 static int egm_open(const char *dev)
 {
-	long long end = now_ms() + OPEN_TIMEOUT_MS;
-	int fd;
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
 
-	for (;;) {
-		fd = open(dev, O_RDWR | O_NONBLOCK);
-		if (fd >= 0)
-			break;
-		if (errno != EAGAIN || now_ms() >= end)
-			return -errno;
-		sleep_ms(50);
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
 	track_fd(fd);
 	return fd;
 }
@@ -309,81 +295,82 @@ static uint64_t tag(uint64_t off, unsigned int gen)
  * ---- The tests ----
  */
 
-/* Is @pid inside open() or openat() now (/proc/PID/syscall)? */
-static bool in_open(pid_t pid)
+/* A debugfs counter of a region: the number after "@key " in @file. */
+static int debugfs_count(const char *name, const char *file, const char *key,
+			 long long *val)
 {
-	char path[64], buf[64];
+	char path[256], buf[512], *at;
+	int n;
 
-	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
-	if (read_text(path, buf, sizeof(buf)) < 0)
-		return false;
-	return atoi(buf) == SYS_openat || atoi(buf) == SYS_open;
+	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/%s", name, file);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	at = strstr(buf, key);
+	if (!at || sscanf(at + strlen(key), " %lld", val) != 1)
+		return fail("%s: no \"%s N\" in \"%s\"", path, key, buf);
+	return 0;
 }
 
 /*
- * A blocking open that waits for one region's scrub holds up nobody else:
- * an open of another region returns while the first still waits.  (A misc
- * device would run the waiting ->open() under the misc core's global
- * lock, and every misc open on the host, /dev/kvm's too, would wait with
- * it.)  The waiter must be caught inside open(); a scrub too quick for
- * that is tried again.
+ * Opening never waits for zeroing: a tenant fills egm1 (1 GiB) and
+ * closes; the next open() returns while the region still holds dirty
+ * chunks (dirty_bytes > 0 after open() returned: it did not wait for the
+ * scrub), and still nothing the first tenant wrote is visible: every word
+ * of every page reads zero, the last chunks (which the scrub reaches last)
+ * first.  A scrub too quick to be caught is tried again.
  */
-static int test_open_waits_alone(void)
+static int test_open_never_waits(void)
 {
-	long long *child_done, t0, took = -1;
-	int fd = -1, ret = 0, status, attempt;
-	bool caught = false;
-	pid_t pid = -1;
+	long long dirty = 0, zeroed0 = 0, zeroed1 = 0;
+	char *p = MAP_FAILED;
+	int fd = -1, ret = 0, attempt;
+	uint64_t off;
 
-	child_done = mmap(NULL, sizeof(*child_done), PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	CHECK(child_done != MAP_FAILED, "mmap: %s", errstr(errno));
-	for (attempt = 0; attempt < 3 && !caught; attempt++) {
-		if (wait_state(EGM1_NAME, "clean", CLEAN_TIMEOUT_MS) ||
-		    wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
+	for (attempt = 1; attempt <= 3; attempt++) {
+		if (wait_state(EGM1_NAME, "clean", CLEAN_TIMEOUT_MS))
 			goto fail;
-		*child_done = 0;
 		fd = egm_open(EGM1_DEV);
 		CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
-		close_fd(&fd);	/* a 1 GiB scrub starts */
-		pid = spawn();
-		CHECK(pid >= 0, "fork: %s", errstr(errno));
-		if (!pid) {
-			/* Waits in open() for the scrub. */
-			int cfd = open(EGM1_DEV, O_RDWR | O_CLOEXEC);
+		p = map_fd(fd, 0, EGM1_SIZE, MAP_SHARED);
+		CHECK(p != MAP_FAILED, "mmap 1 GiB: %s", errstr(errno));
+		memset(p, 0xa5, EGM1_SIZE);
+		unmap(p, EGM1_SIZE);
+		p = MAP_FAILED;
+		close_fd(&fd);	/* the tenancy ends: every chunk is dirty */
 
-			*child_done = now_ms();
-			_exit(cfd < 0 ? 1 : 0);
-		}
-		t0 = now_ms();
-		while (!in_open(pid) && !*child_done && now_ms() - t0 < 2000)
-			sleep_ms(5);
-		sleep_ms(20);
-		if (in_open(pid) && !*child_done) {
-			caught = true;
-			t0 = now_ms();
-			fd = open(EGM0_DEV, O_RDWR | O_CLOEXEC);
-			took = now_ms() - t0;
-			CHECK(fd >= 0, "open %s while %s is scrubbed: %s", EGM0_DEV,
-			      EGM1_DEV, errstr(errno));
-			track_fd(fd);
-			CHECK(!*child_done,
-			      "open %s returned after the waiting open of %s (%lld ms)",
-			      EGM0_DEV, EGM1_DEV, took);
-		}
-		CHECK(!wait_child(pid, OPEN_TIMEOUT_MS, &status) && WIFEXITED(status) &&
-		      !WEXITSTATUS(status), "the waiting open of %s: %s", EGM1_DEV,
-		      status_str(status));
+		fd = open(EGM1_DEV, O_RDWR | O_CLOEXEC);
+		CHECK(fd >= 0, "open %s right after the last tenant: %s",
+		      EGM1_DEV, errstr(errno));
+		track_fd(fd);
+		if (sysfs_num(EGM1_NAME, "dirty_bytes", &dirty))
+			goto fail;
+		if (dirty > 0)
+			break;
 		close_fd(&fd);
 	}
-	CHECK(caught, "%s's scrub never lasted long enough to catch an open waiting for it",
-	      EGM1_NAME);
-	say("egm-e2e: open of %s took %lld ms while an open of %s waited (attempt %d)",
-	    EGM0_DEV, took, EGM1_DEV, attempt);
+	CHECK(dirty > 0, "dirty_bytes 0 right after every open: %s",
+	      "the scrub was never caught, or open() waited for it");
+	if (debugfs_count(EGM1_NAME, "scrub", "access_zeroed", &zeroed0))
+		goto fail;
+	p = map_fd(fd, 0, EGM1_SIZE, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap 1 GiB: %s", errstr(errno));
+	for (off = EGM1_SIZE; off > 0; off -= page_size) {
+		const uint64_t *w = (const uint64_t *)(p + off - page_size);
+		uint64_t acc = 0;
+
+		for (long i = 0; i < page_size / 8; i++)
+			acc |= w[i];
+		CHECK(!acc, "page at offset 0x%llx holds the last tenant's data",
+		      (unsigned long long)(off - page_size));
+	}
+	if (debugfs_count(EGM1_NAME, "scrub", "access_zeroed", &zeroed1))
+		goto fail;
+	say("egm-e2e: open after the last tenant (attempt %d): %lld MiB dirty, %s %lld chunks",
+	    attempt, dirty >> 20, "the tenant's faults zeroed", zeroed1 - zeroed0);
 out:
+	unmap(p, EGM1_SIZE);
 	close_fd(&fd);
-	if (child_done != MAP_FAILED)
-		munmap(child_done, sizeof(*child_done));
 	return ret;
 fail:
 	ret = -1;
@@ -419,22 +406,15 @@ static int test_exclusive_open(void)
 	close_fd(&fd);
 
 	/*
-	 * Right after a close, a 1 GiB scrub runs: O_NONBLOCK gets EAGAIN,
-	 * and a blocking open waits for the scrub (bounded by the harness's
-	 * watchdog).  A scrub that was already done is fine too.
+	 * Right after a close, a 1 GiB scrub runs: an open, O_NONBLOCK or
+	 * not, takes the region at once all the same.
 	 */
 	fd = egm_open(EGM1_DEV);
 	CHECK(fd >= 0, "open %s: %s", EGM1_DEV, errstr(fd));
 	close_fd(&fd);
 	fd = open(EGM1_DEV, O_RDWR | O_NONBLOCK);
-	if (fd < 0) {
-		CHECK(errno == EAGAIN,
-		      "O_NONBLOCK open of %s after close: %s, want EAGAIN or success",
-		      EGM1_DEV, errstr(errno));
-		fd = open(EGM1_DEV, O_RDWR);
-		CHECK(fd >= 0, "blocking open of %s during its scrub: %s",
-		      EGM1_DEV, errstr(errno));
-	}
+	CHECK(fd >= 0, "O_NONBLOCK open of %s right after close: %s",
+	      EGM1_DEV, errstr(errno));
 	track_fd(fd);
 	err = region_state(EGM1_NAME, state, sizeof(state));
 	CHECK(!err, "read state: %s", errstr(err));
@@ -700,8 +680,7 @@ static int test_scrub_between_tenants(void)
 	p = MAP_FAILED;
 	close_fd(&fd);
 
-	if (wait_state(EGM0_NAME, "clean", CLEAN_TIMEOUT_MS))
-		goto fail;
+	/* At once: the scrub (or the faults) must zero it all the same. */
 	fd = egm_open(EGM0_DEV);
 	CHECK(fd >= 0, "reopen %s: %s", EGM0_DEV, errstr(fd));
 	p = map_fd(fd, 0, EGM0_SIZE, MAP_SHARED);
@@ -1387,7 +1366,7 @@ static int test_revoke_sigbus_on_unbind(void)
 	close(pfd[1]);
 	pfd[1] = -1;
 	pf = (struct pollfd){ .fd = pfd[0], .events = POLLIN };
-	if (poll(&pf, 1, OPEN_TIMEOUT_MS + 10000) != 1 ||
+	if (poll(&pf, 1, CHILD_TIMEOUT_MS) != 1 ||
 	    read(pfd[0], &ready, 1) != 1) {
 		err = wait_child(pid, 100, &status);
 		/* exit 10: open failed, 11: mmap failed, 12: pipe failed */
@@ -1585,20 +1564,13 @@ static int expect_map_errno(void *p, size_t len, int want, const char *what)
 	return expect_errno(-1, want, what);
 }
 
-/* Open a region with @mode (O_RDONLY, O_WRONLY), waiting out a scrub. */
+/* Open a region with @mode (O_RDONLY, O_WRONLY).  The fd, or -errno. */
 static int egm_open_mode(const char *dev, int mode)
 {
-	long long end = now_ms() + OPEN_TIMEOUT_MS;
-	int fd;
+	int fd = open(dev, mode | O_CLOEXEC);
 
-	for (;;) {
-		fd = open(dev, mode | O_NONBLOCK);
-		if (fd >= 0)
-			break;
-		if (errno != EAGAIN || now_ms() >= end)
-			return -errno;
-		sleep_ms(50);
-	}
+	if (fd < 0)
+		return -errno;
 	track_fd(fd);
 	return fd;
 }
@@ -2616,7 +2588,7 @@ struct test {
 
 static const struct test tests[] = {
 	{ "exclusive_open", test_exclusive_open, NULL },
-	{ "open_waits_alone", test_open_waits_alone, NULL },
+	{ "open_never_waits", test_open_never_waits, NULL },
 	{ "size_seek_and_ioctl", test_size_seek_and_ioctl, NULL },
 	{ "ioctl_bad_input", test_ioctl_bad_input, NULL },
 	{ "sysfs_values_and_links", test_sysfs_values_and_links, NULL },

@@ -95,11 +95,9 @@ static const uint64_t fw_retired_pa[] = { 0x30200000ULL, 0x40010000ULL };
 #define BOGUS_RC	"/tmp/insmod-bogus.rc"
 #define BOGUS_OUT	"/tmp/insmod-bogus.out"
 
-#define OPEN_TIMEOUT_MS		(120 * 1000)	/* open waits for a scrub */
 #define CLEAN_TIMEOUT_MS	(60 * 1000)	/* an unthrottled scrub */
 /* The region's availability bits of the capability's flags. */
-#define CAP_STATE	(VFIO_EGM_CAP_BUSY | VFIO_EGM_CAP_SCRUBBING | \
-			 VFIO_EGM_CAP_REVOKED)
+#define CAP_STATE	(VFIO_EGM_CAP_BUSY | VFIO_EGM_CAP_REVOKED)
 #define CHILD_TIMEOUT_MS	(10 * 1000)
 
 #include "egm_harness.h"
@@ -609,10 +607,8 @@ static int test_region_info(void)
 	CHECK(r.cap->granularity == (uint64_t)page_size,
 	      "granularity %llu, page size %ld",
 	      (unsigned long long)r.cap->granularity, page_size);
-	/* The availability bits say whether the previous tenant's scrub is done. */
-	CHECK(!(r.cap->flags & ~CAP_STATE) &&
-	      !(r.cap->flags & (VFIO_EGM_CAP_BUSY | VFIO_EGM_CAP_REVOKED)),
-	      "capability flags %#x, want 0 or SCRUBBING", r.cap->flags);
+	/* Taken at open, whatever the last tenant left: no flag. */
+	CHECK(!r.cap->flags, "capability flags %#x, want 0", r.cap->flags);
 	/* 4 KiB pages: 2 firmware blocks of 64 KiB are 32 pages. */
 	CHECK(page_size != 4096 || nwant == 32, "expected %u retired pages", nwant);
 	CHECK(r.cap->nr_retired == nwant && r.cap->nr_listed == nwant,
@@ -1050,7 +1046,7 @@ static int test_dedup(void)
 		goto fail;
 	CHECK(r.cap->pxm == EGM0_PXM && r.cap->nr_retired == 0 &&
 	      r.cap->nr_listed == 0 &&
-	      !(r.cap->flags & ~VFIO_EGM_CAP_SCRUBBING),
+	      !r.cap->flags,
 	      "%s: pxm %u nr_retired %u nr_listed %u flags %#x, want %u 0 0 0",
 	      GPU_C, r.cap->pxm, r.cap->nr_retired, r.cap->nr_listed,
 	      r.cap->flags, EGM0_PXM);
@@ -1081,26 +1077,45 @@ fail:
 	goto out;
 }
 
+/* A counter of /sys/kernel/debug/egm/egm<pxm>/scrub ("@key N"). */
+static int scrub_count(unsigned int pxm, const char *key, long long *val)
+{
+	char path[128], buf[256], *at;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/egm/egm%u/scrub", pxm);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	at = strstr(buf, key);
+	if (!at || sscanf(at + strlen(key), " %lld", val) != 1)
+		return fail("%s: no \"%s N\" in \"%s\"", path, key, buf);
+	return 0;
+}
+
 /*
- * Opening the exposing GPU's vfio device while the region is scrubbed
- * returns at once (open_device runs under the vfio device set's lock):
- * the region says SCRUBBING, and the first mmap() waits for the scrub and
- * gets zeroed memory.  throttle_scrub() makes the scrub last far longer
- * than an open.
+ * Opening the exposing GPU's vfio device right after the last tenant left
+ * takes the region at once, scrubbed or not (open_device runs under the
+ * vfio device set's lock, and nothing waits for zeroing any more): the
+ * capability says it is ready, the region is in_use with dirty chunks
+ * left, and yet pread() and the mapping find zeros everywhere the last
+ * tenant wrote.  throttle_scrub() makes the background scrub last far
+ * longer than the test, so the tenant's own accesses zero the chunks.
  */
 static int test_open_while_scrubbing(void)
 {
+	long long dirty = 0, zeroed0 = 0, zeroed1 = 0;
 	struct egm_vregion r = { 0 };
 	struct vfio_dev v = VFIO_DEV_INIT;
-	long long t0, t_open, t_map;
-	char *p = MAP_FAILED, state[32];
+	char *p = MAP_FAILED, state[32], path[96], buf[32];
+	uint64_t val = ~0ULL, last;
 	uint32_t flags;
 	int64_t bad;
 	int ret = 0;
 
 	if (wait_clean(EGM1_PXM) || throttle_scrub())
 		goto fail;
-	/* A tenant fills the region and goes: its scrub starts at close. */
+	/* A tenant fills the region and goes: every chunk turns dirty. */
 	if (vfio_open_ok(GPU_A, &v) ||
 	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
 		goto fail;
@@ -1112,32 +1127,42 @@ static int test_open_while_scrubbing(void)
 	vfio_close(&v);
 	egm_vregion_free(&r);
 
-	t0 = now_ms();
-	if (vfio_open_ok(GPU_A, &v))
-		goto fail;
-	t_open = now_ms() - t0;
-	if (read_state(EGM1_PXM, state, sizeof(state)) ||
+	if (vfio_open_ok(GPU_A, &v) ||
+	    read_state(EGM1_PXM, state, sizeof(state)) ||
 	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
 		goto fail;
 	flags = r.cap->flags;
-	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
-	t_map = now_ms() - t0;
-	CHECK(p != MAP_FAILED, "mmap after the open: %s", errstr(errno));
-	unthrottle_scrub();
+	snprintf(path, sizeof(path), "/sys/class/egm/egm%u/dirty_bytes", EGM1_PXM);
+	CHECK(read_text(path, buf, sizeof(buf)) > 0, "read %s", path);
+	dirty = atoll(buf);
+	if (scrub_count(EGM1_PXM, "access_zeroed", &zeroed0))
+		goto fail;
+	CHECK(!strcmp(state, "in_use\n") || !strcmp(state, "in_use"),
+	      "state \"%s\" right after the open, want in_use", state);
+	CHECK((flags & CAP_STATE) == 0,
+	      "capability flags %#x right after the open, want none (taken)", flags);
+	CHECK(dirty > 0, "dirty_bytes %lld right after the open: the scrub was not throttled",
+	      dirty);
 
-	CHECK(strcmp(state, "in_use") && t_open * 4 < t_map,
-	      "open took %lld ms of the %lld ms until the region was mapped, and left it %s: the open waited for the scrub",
-	      t_open, t_map, state);
-	CHECK(t_map >= 1000,
-	      "the scrub took only %lld ms: too short to tell an open that waits for it",
-	      t_map);
-	CHECK((flags & CAP_STATE) == VFIO_EGM_CAP_SCRUBBING,
-	      "capability flags %#x right after the open, want SCRUBBING", flags);
+	/* read() zeroes what it reaches first, too: the last page. */
+	last = r.size - page_size;
+	while (last && is_retired(&r, last))
+		last -= page_size;
+	CHECK(pread(v.fd, &val, sizeof(val), r.offset + last) == sizeof(val),
+	      "pread at %#llx: %s", (unsigned long long)last, errstr(errno));
+	CHECK(val == 0, "pread at %#llx: %#llx, the last tenant's tag",
+	      (unsigned long long)last, (unsigned long long)val);
+	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap after the open: %s", errstr(errno));
 	bad = first_nonzero(&r, p);
-	CHECK(bad < 0, "first mapping after the scrub: page at offset %#llx is not zero",
+	CHECK(bad < 0, "page at offset %#llx holds the last tenant's data",
 	      (unsigned long long)bad);
-	say("egm-vfio: open during a scrub: open %lld ms, first mmap done after %lld ms",
-	    t_open, t_map);
+	if (scrub_count(EGM1_PXM, "access_zeroed", &zeroed1))
+		goto fail;
+	CHECK(zeroed1 > zeroed0, "access_zeroed %lld -> %lld: no access zeroed a chunk",
+	      zeroed0, zeroed1);
+	say("egm-vfio: open right after the last tenant: %lld MiB dirty, %s %lld chunks",
+	    dirty >> 20, "the tenant's accesses zeroed", zeroed1 - zeroed0);
 out:
 	unthrottle_scrub();
 	unmap(p, r.size);
@@ -1211,7 +1236,7 @@ static int check_taken_later(const char *bdf, int fd, struct egm_vregion *r,
 	if (r->cap->flags & CAP_STATE)
 		return fail("%s: capability flags %#x once the device holds the region, %s",
 			    bdf, r->cap->flags,
-			    "want none of BUSY, SCRUBBING, REVOKED");
+			    "want neither BUSY nor REVOKED");
 	return 0;
 }
 
@@ -1449,20 +1474,13 @@ out:
 	return ret;
 }
 
-/* Open /dev/egm<pxm>, waiting while it is scrubbed; fd or -errno. */
+/* Open /dev/egm<pxm> (it never waits); fd or -errno. */
 static int egm_open(const char *dev)
 {
-	long long end = now_ms() + OPEN_TIMEOUT_MS;
-	int fd;
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
 
-	for (;;) {
-		fd = open(dev, O_RDWR | O_NONBLOCK);
-		if (fd >= 0)
-			break;
-		if (errno != EAGAIN || now_ms() >= end)
-			return -errno;
-		sleep_ms(50);
-	}
+	if (fd < 0)
+		return -errno;
 	track_fd(fd);
 	return fd;
 }
@@ -1581,7 +1599,7 @@ static int test_sample_vfio_region(void)
 	    need_egm_region(GPU_A, v.fd, EGM1_SIZE, &r))
 		goto fail;
 	CHECK(r.cap->pxm == EGM1_PXM && r.cap->granularity == (uint64_t)page_size &&
-	      r.cap->nr_retired == 0 && !(r.cap->flags & ~VFIO_EGM_CAP_SCRUBBING),
+	      r.cap->nr_retired == 0 && !r.cap->flags,
 	      "capability: pxm %u granularity %llu nr_retired %u flags %#x",
 	      r.cap->pxm, (unsigned long long)r.cap->granularity,
 	      r.cap->nr_retired, r.cap->flags);
