@@ -14,7 +14,12 @@
  * every base page (first touch), munmap(), the growth of our page tables
  * (VmPTE, exact; the assertions use it) and of "PageTables:" in
  * /proc/meminfo, page faults (ru_minflt) and, where a counter exists, the
- * faults by leaf size.  Medians of REPS repetitions.
+ * faults by leaf size.  Medians of REPS repetitions.  Then, for egm-core:
+ * open() latency of a clean region and right after the previous tenant
+ * released it, the scrub's throughput (close() of the last user until
+ * dirty_bytes reads 0), and the first touch of the whole region right
+ * after a release (the faults zero the chunks the scrub has not reached)
+ * against the same on a clean region.
  *
  * The structural assertions (both modes) print "ok NAME" or
  * "FAIL NAME: REASON" and do not depend on timing.  Controls run the same
@@ -285,6 +290,63 @@ static const char *memtype(uint64_t base, uint64_t len, char *buf, size_t n)
 	return buf;
 }
 
+/* A file holding one decimal number, or -1. */
+static long long read_ll(const char *path)
+{
+	char buf[64];
+
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * /sys/class/egm/egm<pxm>/dirty_bytes: bytes that may still hold an
+ * earlier tenant's data (whole 2 MiB chunks), or -1.
+ */
+static long long read_dirty_bytes(int pxm)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/egm/egm%d/dirty_bytes", pxm);
+	return read_ll(path);
+}
+
+/*
+ * "access_zeroed N" of /sys/kernel/debug/egm/egm<pxm>/scrub: chunks a
+ * fault or a read()/write() had to zero itself, or -1.
+ */
+static long long read_access_zeroed(int pxm)
+{
+	char path[128], buf[256], *p;
+
+	snprintf(path, sizeof(path), DEBUGFS "/egm/egm%d/scrub", pxm);
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "access_zeroed ");
+	return p ? strtoll(p + 14, NULL, 10) : -1;
+}
+
+/*
+ * Poll dirty_bytes every 200 us (up to 300 s) until it reads 0: the
+ * now_ns() of the read that saw 0, or 0 on an error or a timeout.
+ */
+static uint64_t wait_dirty_zero(int pxm)
+{
+	uint64_t t0 = now_ns(), t;
+	long long d;
+
+	for (;;) {
+		d = read_dirty_bytes(pxm);
+		t = now_ns();
+		if (!d)
+			return t;
+		if (d < 0 || t - t0 > 300 * 1000000000ULL)
+			return 0;
+		usleep(200);
+	}
+}
+
 /* Wait (up to 300 s) until /sys/kernel/debug/egm/egm<pxm>/state is clean. */
 static bool wait_clean(int pxm)
 {
@@ -410,6 +472,43 @@ static int touch_sigbus(volatile char *p)
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+/*
+ * One tenancy of @dev: open, map @size, write one byte per 2 MiB (so that
+ * the tenancy is real), unmap, close.  On return the tenancy has ended:
+ * every chunk is dirty and the background scrub is queued.  0, or -1.
+ */
+static int tenancy(const char *dev, size_t size)
+{
+	volatile char *p;
+	size_t o;
+	int fd;
+
+	fd = open(dev, O_RDWR);
+	if (fd < 0)
+		return -1;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	for (o = 0; o < size; o += PMD_BYTES)
+		p[o] = 1;
+	munmap((void *)p, size);
+	close(fd);
+	return 0;
+}
+
+/* A write to every base page of [@p, @p + @len): ns. */
+static uint64_t touch_pages(volatile char *p, size_t len)
+{
+	uint64_t t0 = now_ns();
+	size_t o;
+
+	for (o = 0; o < len; o += BASE_PAGE)
+		p[o] = 1;
+	return now_ns() - t0;
 }
 
 /*
@@ -648,6 +747,149 @@ static void check_pud(struct result *r)
 	      r->lv.pte, r->lv.pmd, r->lv.pud, r->pt_kb);
 }
 
+/*
+ * Where a tenant leaves its pattern: page offsets spread over egm1, the
+ * last 2 MiB too, none on the page the poison case poisons.
+ */
+static const size_t pattern_offs[] = {
+	0, PMD_BYTES - BASE_PAGE, PMD_BYTES, 511 * MIB + 3 * BASE_PAGE,
+	GIB - BASE_PAGE, GIB, GIB + 777 * MIB + 9 * BASE_PAGE,
+	EGM1_SIZE - PMD_BYTES, EGM1_SIZE - MIB + 5 * BASE_PAGE,
+	EGM1_SIZE - BASE_PAGE,
+};
+
+#define PATTERN			0xa5a5a5a5a5a5a5a5ULL
+
+/*
+ * A tenant of egm1 that leaves data: map it whole, fill the pages at
+ * pattern_offs[] with 0xa5, read one word of each back, unmap, close.
+ * 0, or -1 (also when the pattern did not read back).
+ */
+static int leave_pattern(void)
+{
+	volatile uint64_t *w;
+	int fd, ret = 0;
+	char *p;
+	size_t i;
+
+	fd = open(EGM1_DEV, O_RDWR);
+	if (fd < 0)
+		return -1;
+	p = mmap(NULL, EGM1_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(pattern_offs); i++) {
+		memset(p + pattern_offs[i], 0xa5, BASE_PAGE);
+		w = (volatile uint64_t *)(p + pattern_offs[i] + BASE_PAGE - 8);
+		if (*w != PATTERN)
+			ret = -1;
+	}
+	munmap(p, EGM1_SIZE);
+	close(fd);
+	return ret;
+}
+
+/*
+ * open() after a release does not wait for the zeroing, and the new tenant
+ * reads zeros only.  A tenant leaves a pattern and closes; the next open()
+ * must return while dirty_bytes is still > 0, read right after it returns
+ * and before anything is mapped (the scrub of 2 GiB takes a second and
+ * more; up to 3 attempts in case it was done already).  Then, in that
+ * same open, every 64-bit word of the pattern's pages and one word per
+ * base page (at an offset in the page that moves from page to page) must
+ * read 0.
+ */
+static void assert_after_release(void)
+{
+	unsigned long long words = 0, bad = 0, bad_off = 0, bad_val = 0, v;
+	long long dirty = -1, z0, zeroed = -1;
+	const char *err = NULL;
+	volatile uint64_t *w;
+	int attempt, fd = -1;
+	size_t i, o;
+	char *p;
+
+	for (attempt = 1; ; attempt++) {
+		if (!wait_clean(1)) {
+			err = "egm1 never became clean";
+			break;
+		}
+		if (leave_pattern()) {
+			err = "the tenant could not leave its pattern";
+			break;
+		}
+		fd = open(EGM1_DEV, O_RDWR);
+		if (fd < 0) {
+			err = strerror(errno);
+			break;
+		}
+		dirty = read_dirty_bytes(1);
+		if (dirty || attempt == 3)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (err)
+		check(false, "open_after_release_no_wait: %s", err);
+	else if (dirty < 0)
+		check(false,
+		      "open_after_release_no_wait: cannot read /sys/class/egm/egm1/dirty_bytes");
+	else
+		check(dirty > 0,
+		      "open_after_release_no_wait: open() returned with %lld of %llu bytes dirty, attempt %d of 3 (want > 0)",
+		      dirty, EGM1_SIZE, attempt);
+	if (fd < 0) {
+		check(false, "first_touch_after_release_zero: no open of egm1 (%s)",
+		      err);
+		wait_clean(1);
+		return;
+	}
+
+	z0 = read_access_zeroed(1);
+	p = mmap(NULL, EGM1_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		check(false, "first_touch_after_release_zero: mmap of egm1 failed: %s",
+		      strerror(errno));
+		close(fd);
+		wait_clean(1);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(pattern_offs); i++)
+		for (o = pattern_offs[i]; o < pattern_offs[i] + BASE_PAGE; o += 8) {
+			w = (volatile uint64_t *)(p + o);
+			v = *w;
+			words++;
+			if (v && !bad++) {
+				bad_off = o;
+				bad_val = v;
+			}
+		}
+	for (o = 0; o < EGM1_SIZE; o += BASE_PAGE) {
+		w = (volatile uint64_t *)(p + o + (o / BASE_PAGE * 8) % BASE_PAGE);
+		v = *w;
+		words++;
+		if (v && !bad++) {
+			bad_off = (char *)w - p;
+			bad_val = v;
+		}
+	}
+	if (z0 >= 0)
+		zeroed = read_access_zeroed(1) - z0;
+	munmap(p, EGM1_SIZE);
+	close(fd);
+	wait_clean(1);
+	if (bad)
+		check(false,
+		      "first_touch_after_release_zero: %llu of %llu words not zero, the first %#llx at offset %#llx",
+		      bad, words, bad_val, bad_off);
+	else
+		check(true,
+		      "first_touch_after_release_zero: %llu words read, all zero; the faults zeroed %lld of %llu chunks themselves",
+		      words, zeroed, EGM1_SIZE / PMD_BYTES);
+}
+
 /* Must come last: poison is never cleared. */
 static void assert_poison(struct result *r)
 {
@@ -797,14 +1039,15 @@ static double memset_gibs(size_t len, int nthreads, int n)
 }
 
 /*
- * Scrub of a whole region: close the last user (the region turns dirty and
- * is scrubbed) and open again at once, which waits for the scrub to finish.
- * Median GiB/s.
+ * Scrub of a whole region: from the close() of the last user (every chunk
+ * turns dirty and the background scrub starts) until dirty_bytes reads 0,
+ * polled every 200 us.  (open() does not wait for the scrub: it cannot
+ * time it.)  Median GiB/s.
  */
 static double scrub_gibs(const char *dev, int pxm, size_t size, int n)
 {
 	double v[MAX_REPS];
-	uint64_t t0;
+	uint64_t t0, t1;
 	int i, fd;
 
 	for (i = 0; i < n; i++) {
@@ -815,15 +1058,92 @@ static double scrub_gibs(const char *dev, int pxm, size_t size, int n)
 			return -1;
 		t0 = now_ns();
 		close(fd);
-		fd = open(dev, O_RDWR);
-		v[i] = (double)size / GIB / ((now_ns() - t0) / 1e9);
-		if (fd < 0)
+		t1 = wait_dirty_zero(pxm);
+		if (!t1)
 			return -1;
-		close(fd);
+		v[i] = (double)size / GIB / ((t1 - t0) / 1e9);
 	}
-	/* The last close started a scrub. */
 	wait_clean(pxm);
 	return median(v, n);
+}
+
+/*
+ * open() right after the previous tenant released the region (tenancy()),
+ * while its chunks are dirty; clean again before each repetition, so that
+ * they are independent.  Median ms; *@dirty: the repetitions whose open()
+ * returned with dirty_bytes > 0.
+ */
+static double open_after_release_ms(const char *dev, int pxm, size_t size,
+				    int n, int *dirty)
+{
+	double v[MAX_REPS];
+	uint64_t t0;
+	int i, fd;
+
+	*dirty = 0;
+	for (i = 0; i < n; i++) {
+		if (!wait_clean(pxm) || tenancy(dev, size))
+			return -1;
+		t0 = now_ns();
+		fd = open(dev, O_RDWR);
+		v[i] = ms(now_ns() - t0);
+		if (fd < 0)
+			return -1;
+		if (read_dirty_bytes(pxm) > 0)
+			(*dirty)++;
+		close(fd);
+	}
+	wait_clean(pxm);
+	return median(v, n);
+}
+
+/*
+ * First touch (a write to every base page) of a whole region mapped right
+ * after the previous tenant released it (tenancy()), whose faults zero the
+ * chunks the background scrub has not reached, against the same on a clean
+ * region; one of each per round, @n rounds.  Medians in ms; @zeroed[i]:
+ * the growth of access_zeroed in round i's touch after the release, -1
+ * when unreadable.  0, or -1.
+ */
+static int first_touch_after_release(const char *dev, int pxm, size_t size,
+				     int n, double *dirty_ms, double *clean_ms,
+				     long long *zeroed)
+{
+	double td[MAX_REPS], tc[MAX_REPS];
+	volatile char *p;
+	long long z0;
+	int i, k, fd;
+	uint64_t t;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 2; k++) {
+			/* k == 1: right after a release. */
+			if (!wait_clean(pxm) || (k && tenancy(dev, size)))
+				return -1;
+			fd = open(dev, O_RDWR);
+			if (fd < 0)
+				return -1;
+			p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 fd, 0);
+			if (p == MAP_FAILED) {
+				close(fd);
+				return -1;
+			}
+			z0 = read_access_zeroed(pxm);
+			t = touch_pages(p, size);
+			if (k) {
+				td[i] = ms(t);
+				zeroed[i] = z0 < 0 ? -1 : read_access_zeroed(pxm) - z0;
+			} else {
+				tc[i] = ms(t);
+			}
+			munmap((void *)p, size);
+			close(fd);
+		}
+	wait_clean(pxm);
+	*dirty_ms = median(td, n);
+	*clean_ms = median(tc, n);
+	return 0;
 }
 
 /* open() of a clean region: median ms. */
@@ -889,11 +1209,13 @@ static void full_run(void)
 	struct result dev[ARRAY_SIZE(dev_targets)];
 	struct result anon, huge, remap, fault, dax, egm, poison;
 	double lat_ms[ARRAY_SIZE(lat)][ARRAY_SIZE(sizes)];
-	double o_small, o_big, scrub, mset, share, flat;
-	char mt_egm[64], mt_dax[64], buf[64];
+	double o_small, o_big, o_rel, scrub, mset, share, flat, ft_rel, ft_clean;
+	long long zeroed[3];
+	char mt_egm[64], mt_dax[64], buf[64], list[96];
+	int rel_dirty, ft_ok;
 	unsigned long long dax_base = 0;
 	bool moved;
-	size_t i, k;
+	size_t i, k, n;
 	long pt;
 
 	if (!read_file("/sys/bus/dax/devices/dax0.0/resource", buf, sizeof(buf)))
@@ -956,13 +1278,31 @@ static void full_run(void)
 	o_big = open_ms(EGM1_DEV, 1, 7);
 	out("open() of a clean region, median of 7: 256 MiB %.3f ms, 2 GiB %.3f ms",
 	    o_small, o_big);
+	o_rel = open_after_release_ms(EGM1_DEV, 1, EGM1_SIZE, 7, &rel_dirty);
+	out("open() of 2 GiB right after release, median of 7: %.3f ms, dirty in %d of 7",
+	    o_rel, rel_dirty);
 	scrub = scrub_gibs(EGM1_DEV, 1, EGM1_SIZE, 3);
 	mset = memset_gibs(EGM1_SIZE, sysconf(_SC_NPROCESSORS_ONLN), 3);
 	out("scrub of 2 GiB: %.2f GiB/s; userspace memset of 2 GiB on %ld threads: %.2f GiB/s",
 	    scrub, sysconf(_SC_NPROCESSORS_ONLN), mset);
+	ft_ok = !first_touch_after_release(EGM1_DEV, 1, EGM1_SIZE,
+					   ARRAY_SIZE(zeroed), &ft_rel,
+					   &ft_clean, zeroed);
+	if (ft_ok) {
+		out("first touch of 2 GiB after release vs clean: %.3f ms vs %.3f ms: %.2fx",
+		    ft_rel, ft_clean, ft_rel / ft_clean);
+		for (i = 0, n = 0; i < ARRAY_SIZE(zeroed); i++)
+			n += snprintf(list + n, sizeof(list) - n, "%s%+lld",
+				      i ? ", " : "", zeroed[i]);
+		out("first touch after release, by round: access_zeroed %s of %llu chunks",
+		    list, EGM1_SIZE / PMD_BYTES);
+	} else {
+		out("first touch of 2 GiB after release vs clean: failed");
+	}
 
 	assert_memtype();
 	assert_nothing_at_mmap();
+	assert_after_release();
 	run_scale();
 	assert_poison(&poison);
 	share = 100.0 * (poison.lv.pud * PUD_BYTES + poison.lv.pmd * PMD_BYTES) / GIB;
@@ -988,6 +1328,8 @@ static void full_run(void)
 	out("goal clean open() <= 1 ms: 256 MiB %.3f ms, 2 GiB %.3f ms, %s",
 	    o_small, o_big,
 	    verdict(o_small >= 0 && o_big >= 0 && o_small <= 1 && o_big <= 1));
+	out("goal open after release <= 1 ms: %.3f ms (clean open %.3f ms), %s",
+	    o_rel, o_big, verdict(o_rel >= 0 && o_rel <= 1));
 	out("goal >= 99.8%% of poisoned 1 GiB on huge leaves: %.3f%%, %s",
 	    share, verdict(share >= 99.8));
 }
@@ -1018,6 +1360,7 @@ int main(int argc, char **argv)
 		run(&t_egm, GIB, 0, -1, reps, &r);
 		check_pud(&r);
 		controls();
+		assert_after_release();
 		run_scale();
 		assert_poison(&r);
 	}
