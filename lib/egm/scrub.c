@@ -259,7 +259,8 @@ out:
  * egm_region_scrubs_running() - how many scrubs of a region are running
  * @region: the region
  *
- * Return: scrubs in progress, in the background or in openers' contexts.
+ * Return: scrubs in progress: background ones, and the zeroing of chunks
+ * that accesses do first (egm_region_clean_range()).
  */
 int egm_region_scrubs_running(struct egm_region *region)
 {
@@ -320,7 +321,6 @@ static void egm_scrub_work_fn(struct work_struct *work)
 	struct egm_region *region = container_of(work, struct egm_region,
 						 scrub_work);
 	bool run, notify = false;
-
 	enum egm_state state;
 
 	mutex_lock(&region->state_lock);
