@@ -295,23 +295,6 @@ static uint64_t tag(uint64_t off, unsigned int gen)
  * ---- The tests ----
  */
 
-/* A debugfs counter of a region: the number after "@key " in @file. */
-static int debugfs_count(const char *name, const char *file, const char *key,
-			 long long *val)
-{
-	char path[256], buf[512], *at;
-	int n;
-
-	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/%s", name, file);
-	n = read_text(path, buf, sizeof(buf));
-	if (n < 0)
-		return fail("read %s: %s", path, errstr(n));
-	at = strstr(buf, key);
-	if (!at || sscanf(at + strlen(key), " %lld", val) != 1)
-		return fail("%s: no \"%s N\" in \"%s\"", path, key, buf);
-	return 0;
-}
-
 /*
  * Opening never waits for zeroing: a tenant fills egm1 (1 GiB) and
  * closes; the next open() returns while the region still holds dirty

@@ -387,6 +387,26 @@ static __maybe_unused int view_wait_clean(const char *region, long ms)
 		    ms / 1000);
 }
 
+/*
+ * A counter of the region's debugfs file @file: the number after "@key "
+ * (e.g. "access_zeroed" in "scrub"); 0, or fail().
+ */
+static __maybe_unused int debugfs_count(const char *region, const char *file,
+					const char *key, long long *val)
+{
+	char path[256], buf[512], *at;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/egm/%s/%s", region, file);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	at = strstr(buf, key);
+	if (!at || sscanf(at + strlen(key), " %lld", val) != 1)
+		return fail("%s: no \"%s N\" in \"%s\"", path, key, buf);
+	return 0;
+}
+
 /* References to the region's current tenancy (debugfs), or -1. */
 static __maybe_unused long tenancy_holders(const char *region)
 {

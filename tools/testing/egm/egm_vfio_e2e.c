@@ -1077,22 +1077,6 @@ fail:
 	goto out;
 }
 
-/* A counter of /sys/kernel/debug/egm/egm<pxm>/scrub ("@key N"). */
-static int scrub_count(unsigned int pxm, const char *key, long long *val)
-{
-	char path[128], buf[256], *at;
-	int n;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/egm/egm%u/scrub", pxm);
-	n = read_text(path, buf, sizeof(buf));
-	if (n < 0)
-		return fail("read %s: %s", path, errstr(n));
-	at = strstr(buf, key);
-	if (!at || sscanf(at + strlen(key), " %lld", val) != 1)
-		return fail("%s: no \"%s N\" in \"%s\"", path, key, buf);
-	return 0;
-}
-
 /*
  * Opening the exposing GPU's vfio device right after the last tenant left
  * takes the region at once, scrubbed or not (open_device runs under the
@@ -1135,7 +1119,7 @@ static int test_open_while_scrubbing(void)
 	snprintf(path, sizeof(path), "/sys/class/egm/egm%u/dirty_bytes", EGM1_PXM);
 	CHECK(read_text(path, buf, sizeof(buf)) > 0, "read %s", path);
 	dirty = atoll(buf);
-	if (scrub_count(EGM1_PXM, "access_zeroed", &zeroed0))
+	if (debugfs_count("egm1", "scrub", "access_zeroed", &zeroed0))
 		goto fail;
 	CHECK(!strcmp(state, "in_use\n") || !strcmp(state, "in_use"),
 	      "state \"%s\" right after the open, want in_use", state);
@@ -1157,7 +1141,7 @@ static int test_open_while_scrubbing(void)
 	bad = first_nonzero(&r, p);
 	CHECK(bad < 0, "page at offset %#llx holds the last tenant's data",
 	      (unsigned long long)bad);
-	if (scrub_count(EGM1_PXM, "access_zeroed", &zeroed1))
+	if (debugfs_count("egm1", "scrub", "access_zeroed", &zeroed1))
 		goto fail;
 	CHECK(zeroed1 > zeroed0, "access_zeroed %lld -> %lld: no access zeroed a chunk",
 	      zeroed0, zeroed1);
