@@ -54,6 +54,14 @@
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * A store to and a load from a mapping of the memory under test, which the
+ * compiler must neither drop nor merge: the access (its fault) is the
+ * point.  Relaxed atomics say so without volatile.
+ */
+#define put_byte(p, v)		__atomic_store_n((char *)(p), (v), __ATOMIC_RELAXED)
+#define get_word(p)		__atomic_load_n((const uint64_t *)(p), __ATOMIC_RELAXED)
+
 #define KIB			1024ULL
 #define MIB			(1024 * KIB)
 #define GIB			(1024 * MIB)
@@ -456,7 +464,7 @@ static void *target_mmap(const struct target *t, int fd, size_t len, off_t off)
 }
 
 /* Does touching @p get SIGBUS?  In a child, which shares the mapping. */
-static int touch_sigbus(volatile char *p)
+static int touch_sigbus(char *p)
 {
 	int status;
 	pid_t pid;
@@ -466,7 +474,7 @@ static int touch_sigbus(volatile char *p)
 		return -1;
 	if (!pid) {
 		signal(SIGBUS, SIG_DFL);
-		p[0] = 1;
+		put_byte(p, 1);
 		_exit(0);
 	}
 	if (waitpid(pid, &status, 0) != pid)
@@ -481,7 +489,7 @@ static int touch_sigbus(volatile char *p)
  */
 static int tenancy(const char *dev, size_t size)
 {
-	volatile char *p;
+	char *p;
 	size_t o;
 	int fd;
 
@@ -494,20 +502,20 @@ static int tenancy(const char *dev, size_t size)
 		return -1;
 	}
 	for (o = 0; o < size; o += PMD_BYTES)
-		p[o] = 1;
-	munmap((void *)p, size);
+		put_byte(p + o, 1);
+	munmap(p, size);
 	close(fd);
 	return 0;
 }
 
 /* A write to every base page of [@p, @p + @len): ns. */
-static uint64_t touch_pages(volatile char *p, size_t len)
+static uint64_t touch_pages(char *p, size_t len)
 {
 	uint64_t t0 = now_ns();
 	size_t o;
 
 	for (o = 0; o < len; o += BASE_PAGE)
-		p[o] = 1;
+		put_byte(p + o, 1);
 	return now_ns() - t0;
 }
 
@@ -523,7 +531,7 @@ static void run(const struct target *t, size_t len, off_t off, long long skip,
 	struct leaves l0, l1, l2;
 	uint64_t t0, t1, t2, t3;
 	long pt0, pt1, pt2, m0, m2, f0;
-	volatile char *p;
+	char *p;
 	size_t o;
 	int i, fd;
 
@@ -552,7 +560,7 @@ static void run(const struct target *t, size_t len, off_t off, long long skip,
 		f0 = minflt();
 		for (o = 0; o < len; o += BASE_PAGE)
 			if ((long long)o != skip)
-				p[o] = 1;
+				put_byte(p + o, 1);
 		t2 = now_ns();
 		r->faults = minflt() - f0;
 		pt2 = vmpte_kb();
@@ -562,7 +570,7 @@ static void run(const struct target *t, size_t len, off_t off, long long skip,
 			r->sigbus = touch_sigbus(p + skip);
 		r->aligned = !((uintptr_t)p & (PUD_BYTES - 1));
 		t3 = now_ns();
-		munmap((void *)p, len);
+		munmap(p, len);
 		t3 = now_ns() - t3;
 
 		tm[i] = ms(t1 - t0);
@@ -767,7 +775,7 @@ static const size_t pattern_offs[] = {
  */
 static int leave_pattern(void)
 {
-	volatile uint64_t *w;
+	const char *w;
 	int fd, ret = 0;
 	char *p;
 	size_t i;
@@ -782,8 +790,8 @@ static int leave_pattern(void)
 	}
 	for (i = 0; i < ARRAY_SIZE(pattern_offs); i++) {
 		memset(p + pattern_offs[i], 0xa5, BASE_PAGE);
-		w = (volatile uint64_t *)(p + pattern_offs[i] + BASE_PAGE - 8);
-		if (*w != PATTERN)
+		w = (p + pattern_offs[i] + BASE_PAGE - 8);
+		if (get_word(w) != PATTERN)
 			ret = -1;
 	}
 	munmap(p, EGM1_SIZE);
@@ -806,7 +814,7 @@ static void assert_after_release(void)
 	unsigned long long words = 0, bad = 0, bad_off = 0, bad_val = 0, v;
 	long long dirty = -1, z0, zeroed = -1;
 	const char *err = NULL;
-	volatile uint64_t *w;
+	const char *w;
 	int attempt, fd = -1;
 	size_t i, o;
 	char *p;
@@ -858,8 +866,8 @@ static void assert_after_release(void)
 	}
 	for (i = 0; i < ARRAY_SIZE(pattern_offs); i++)
 		for (o = pattern_offs[i]; o < pattern_offs[i] + BASE_PAGE; o += 8) {
-			w = (volatile uint64_t *)(p + o);
-			v = *w;
+			w = (p + o);
+			v = get_word(w);
 			words++;
 			if (v && !bad++) {
 				bad_off = o;
@@ -867,11 +875,11 @@ static void assert_after_release(void)
 			}
 		}
 	for (o = 0; o < EGM1_SIZE; o += BASE_PAGE) {
-		w = (volatile uint64_t *)(p + o + (o / BASE_PAGE * 8) % BASE_PAGE);
-		v = *w;
+		w = (p + o + (o / BASE_PAGE * 8) % BASE_PAGE);
+		v = get_word(w);
 		words++;
 		if (v && !bad++) {
-			bad_off = (char *)w - p;
+			bad_off = w - p;
 			bad_val = v;
 		}
 	}
@@ -1110,7 +1118,7 @@ static int first_touch_after_release(const char *dev, int pxm, size_t size,
 				     long long *zeroed)
 {
 	double td[MAX_REPS], tc[MAX_REPS];
-	volatile char *p;
+	char *p;
 	long long z0;
 	int i, k, fd;
 	uint64_t t;
@@ -1137,7 +1145,7 @@ static int first_touch_after_release(const char *dev, int pxm, size_t size,
 			} else {
 				tc[i] = ms(t);
 			}
-			munmap((void *)p, size);
+			munmap(p, size);
 			close(fd);
 		}
 	wait_clean(pxm);
