@@ -83,6 +83,20 @@ int egm_region_walk_parents(struct egm_region *region,
 
 int egm_attach_chardev(struct egm_attachment *attachment);
 
+/**
+ * enum egm_layout - how a region is divided among tenants
+ * @EGM_LAYOUT_WHOLE: one partition over the whole region (the default)
+ * @EGM_LAYOUT_PER_PARENT: one equal partition per parent, each the
+ *	parent's own: its GPU's vfio device exposes it, and its resets reach
+ *	it alone
+ */
+enum egm_layout {
+	EGM_LAYOUT_WHOLE,
+	EGM_LAYOUT_PER_PARENT,
+};
+
+int egm_set_layout(struct egm_attachment *attachment, enum egm_layout layout);
+
 #if IS_ENABLED(CONFIG_EGM_CORE_VFIO)
 int egm_attach_vfio(struct egm_attachment *attachment);
 int egm_vfio_open_device(struct egm_attachment *attachment,

@@ -2,13 +2,16 @@
 /*
  * egm-core backing objects of a region: the anonymous inode whose
  * address_space every user mapping of the region shares, the pseudo files
- * on it (the region's own, and one per tenancy that its mappings use as
- * their vm_file), and the kernel's write-back mapping of the memory (used
- * by the scrubber and by read/write frontends).
+ * on it (the region's own, and one per tenancy of a partition that its
+ * mappings use as their vm_file), and the kernel's write-back mapping of
+ * the memory (used by the scrubber and by read/write frontends).
  *
  * One address_space per region, whatever frontend created a mapping
- * (chardev or VFIO region), is what lets a single unmap_mapping_range()
- * reach every user on revoke, reset and poison.  The pattern is the one
+ * (chardev or VFIO region) and whatever partition it maps, with every
+ * mapping at its offset in the region, is what lets one
+ * unmap_mapping_range() reach exactly the users of a page (poison), of a
+ * partition (its parent's reset) or of the region (revoke), and what the
+ * kernel's memory-failure handling walks.  The pattern is the one
  * vfio uses for its device inodes: a small pseudo filesystem, pinned while
  * any region exists.
  */
@@ -64,10 +67,10 @@ static const struct file_operations egm_region_file_fops = {
  */
 static int egm_tenant_file_release(struct inode *inode, struct file *file)
 {
-	struct egm_region *region = file->private_data;
+	struct egm_partition *part = file->private_data;
 
-	egm_region_end_tenancy(region);
-	egm_region_put(region);
+	egm_partition_end_tenancy(part);
+	egm_partition_put(part);
 	return 0;
 }
 
@@ -100,16 +103,19 @@ static const struct file_operations egm_tenant_file_fops = {
 };
 
 /**
- * egm_region_tenant_file_create() - the file of a new tenancy
- * @region: the region, being acquired
+ * egm_partition_tenant_file_create() - the file of a new tenancy
+ * @part: the partition, being acquired
  *
- * The file holds a region reference.  Its release (the last holder gone)
- * calls egm_region_end_tenancy().
+ * The file is on the region's inode: its mappings sit in the region's
+ * address_space at their offsets in the region.  It holds a partition
+ * reference.  Its release (the last holder gone) calls
+ * egm_partition_end_tenancy().
  *
  * Return: the file, or an ERR_PTR().
  */
-struct file *egm_region_tenant_file_create(struct egm_region *region)
+struct file *egm_partition_tenant_file_create(struct egm_partition *part)
 {
+	struct egm_region *region = part->region;
 	struct file *file;
 
 	/* As for the region's own file: an inode and a module reference. */
@@ -122,8 +128,8 @@ struct file *egm_region_tenant_file_create(struct egm_region *region)
 		iput(region->inode);
 		return file;
 	}
-	egm_region_get(region);
-	file->private_data = region;
+	egm_partition_get(part);
+	file->private_data = part;
 	return file;
 }
 
@@ -185,22 +191,28 @@ void egm_region_backing_destroy(struct egm_region *region)
 }
 
 /**
- * egm_region_kaddr_locked() - the kernel mapping of a region, made on first use
+ * egm_region_kaddr() - the kernel mapping of a region, made on first use
  * @region: the region
  *
  * A cacheable (write-back) mapping: this is system RAM that the kernel does
  * not manage, not MMIO.  On x86 the mapping also records the range's memory
  * type as write-back, which is what user mappings inherit.
  *
- * Context: process context, with @region->state_lock held.
+ * Context: process context; takes @region->kaddr_lock the first time.
  * Return: the mapping, or NULL when the architecture cannot map the range.
  */
-void *egm_region_kaddr_locked(struct egm_region *region)
+void *egm_region_kaddr(struct egm_region *region)
 {
-	lockdep_assert_held(&region->state_lock);
+	void *kaddr = READ_ONCE(region->kaddr);
 
+	if (kaddr)
+		return kaddr;
+	mutex_lock(&region->kaddr_lock);
 	if (!region->kaddr)
-		region->kaddr = memremap(region->base, region->size, MEMREMAP_WB);
-	return region->kaddr;
+		WRITE_ONCE(region->kaddr, memremap(region->base, region->size,
+						   MEMREMAP_WB));
+	kaddr = region->kaddr;
+	mutex_unlock(&region->kaddr_lock);
+	return kaddr;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_kaddr_locked);
+EXPORT_SYMBOL_IF_KUNIT(egm_region_kaddr);

@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * egm-core chardev frontend: /dev/egm<pxm>, the device QEMU and libvirt
- * name as a memory-backend-file.
+ * egm-core chardev frontend: a device per partition, the device QEMU and
+ * libvirt name as a memory-backend-file: /dev/egm<pxm> for the partition
+ * that covers the whole region (the only one unless an operator carves
+ * the region up), /dev/egm<pxm>.<index> for the others (partition.c).
  *
- * One device per region, however many of its parents select this
- * frontend; it goes when the region is retired (its last parent leaves).
- * It sits below the region's /sys/class/egm/egm<pxm> (sysfs.c), which
- * holds the region's attributes, in a class of its own (egm_chardev), so
- * that /sys/class/egm lists regions only.  The minor comes from an IDA,
- * not from the PXM, which is not bounded by the minor space.  Not a misc
- * device: misc runs every ->open() under its global lock, and this one
- * maps the whole region the first time (memremap()).  Open is exclusive
- * and never waits for zeroing (egm_region_acquire()): nothing an earlier
- * tenant left is mapped before it is zeroed.  An open file and each of its
- * mappings hold the region.  The uAPI is in <uapi/linux/egm.h>.
+ * Once a parent of a region selects this frontend, every partition of the
+ * region has its device, however many parents select it; a device goes
+ * with its partition (deleted, or its region retired).  It sits below the
+ * region's /sys/class/egm/egm<pxm> (sysfs.c), in a class of its own
+ * (egm_chardev), so that /sys/class/egm lists regions only.  The minor
+ * comes from an IDA, not from the PXM, which is not bounded by the minor
+ * space.  Not a misc device: misc runs every ->open() under its global
+ * lock, and this one maps the whole region the first time (memremap()).
+ * Open is exclusive and never waits for zeroing (egm_partition_acquire()):
+ * nothing an earlier tenant left is mapped before it is zeroed.  An open
+ * file and each of its mappings hold the partition.  The uAPI is in
+ * <uapi/linux/egm.h>; offsets in it count from the partition's start.
  *
- * Locking: a region's chardev pointer and the attachments' chardev flags
- * are set and cleared under egm_registry_lock.  File operations need no
- * lock of their own: the device holds a region reference for as long as it
- * exists, and an open file holds another.
+ * Locking: egm_chardev_lock guards egm_chardevs; the attachments' chardev
+ * flags are set under egm_registry_lock and the region's view_lock.  File
+ * operations need no lock of their own: the device holds a partition
+ * reference for as long as it exists, and an open file holds another.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
@@ -42,26 +45,31 @@
 #define EGM_MINORS	256
 
 /**
- * struct egm_chardev - the /dev/egm<pxm> of a region
+ * struct egm_chardev - the device node of a partition
  * @dev: the device, below the region's view; its release frees this
  * @cdev: the character device
- * @region: the region, with a reference held until @dev is released
+ * @part: the partition, with a reference held until @dev is released
  * @minor: from egm_minor_ida
  */
 struct egm_chardev {
 	struct device dev;
 	struct cdev cdev;
-	struct egm_region *region;
+	struct egm_partition *part;
 	int minor;
 };
 
 static dev_t egm_devt;
 static DEFINE_IDA(egm_minor_ida);
-/*
- * The /dev/egm<pxm> of each region that has one, by PXM.  Changed under
- * egm_registry_lock; the view reads it under the xarray's own lock.
- */
+/* Guards egm_chardevs. */
+static DEFINE_MUTEX(egm_chardev_lock);
+/* The device of each partition that has one, by egm_chardev_key(). */
 static DEFINE_XARRAY(egm_chardevs);
+
+static unsigned long egm_chardev_key(struct egm_partition *part)
+{
+	return (unsigned long)part->region->pxm * EGM_PARTITIONS_MAX +
+	       part->index;
+}
 
 static char *egm_chardev_devnode(const struct device *dev, umode_t *mode)
 {
@@ -79,33 +87,33 @@ static int egm_chardev_open(struct inode *inode, struct file *file)
 {
 	struct egm_chardev *cd = container_of(inode->i_cdev, struct egm_chardev,
 					      cdev);
-	struct egm_region *region = cd->region;
+	struct egm_partition *part = cd->part;
 	int ret;
 
-	ret = egm_region_acquire(region);
+	ret = egm_partition_acquire(part);
 	if (ret)
 		return ret;
-	file->private_data = region;
+	file->private_data = part;
 	return 0;
 }
 
 static int egm_chardev_release(struct inode *inode, struct file *file)
 {
-	egm_region_release(file->private_data);
+	egm_partition_release(file->private_data);
 	return 0;
 }
 
 /* QEMU learns the size of a character device with SEEK_END. */
 static loff_t egm_chardev_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct egm_region *region = file->private_data;
+	struct egm_partition *part = file->private_data;
 
-	return fixed_size_llseek(file, offset, whence, region->size);
+	return fixed_size_llseek(file, offset, whence, part->size);
 }
 
 static int egm_chardev_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return egm_region_mmap(file->private_data, vma, 0);
+	return egm_partition_mmap(file->private_data, vma, 0);
 }
 
 static unsigned long egm_chardev_get_unmapped_area(struct file *file,
@@ -114,13 +122,14 @@ static unsigned long egm_chardev_get_unmapped_area(struct file *file,
 						   unsigned long pgoff,
 						   unsigned long flags)
 {
-	return egm_region_get_unmapped_area(file->private_data, file, addr, len,
-					    pgoff, flags);
+	return egm_partition_get_unmapped_area(file->private_data, file, addr,
+					       len, pgoff, flags);
 }
 
-static long egm_ioctl_get_info(struct egm_region *region,
+static long egm_ioctl_get_info(struct egm_partition *part,
 			       struct egm_info __user *uarg)
 {
+	struct egm_region *region = part->region;
 	unsigned long minsz = offsetofend(struct egm_info, nr_retired);
 	struct egm_info info;
 
@@ -130,11 +139,11 @@ static long egm_ioctl_get_info(struct egm_region *region,
 		return -EINVAL;
 
 	info.argsz = minsz;
-	info.size = region->size;
+	info.size = part->size;
 	info.pxm = region->pxm;
 	info.numa_node = region->nid;
 	info.poison_granularity = egm_region_poison_granularity(region);
-	info.nr_retired = atomic_long_read(&region->nr_poisoned);
+	info.nr_retired = egm_partition_nr_poisoned(part);
 
 	return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 }
@@ -148,7 +157,7 @@ static long egm_ioctl_get_info(struct egm_region *region,
  * counts them.  @count is exactly the number of offsets written, or the
  * call fails with ENOSPC and @argsz says how much room every entry takes.
  */
-long egm_ioctl_get_retired(struct egm_region *region,
+long egm_ioctl_get_retired(struct egm_partition *part,
 			   struct egm_retired_pages __user *uarg)
 {
 	unsigned long minsz = offsetofend(struct egm_retired_pages, granularity);
@@ -166,9 +175,9 @@ long egm_ioctl_get_retired(struct egm_region *region,
 
 	room = (hdr.argsz - minsz) / sizeof(u64);
 	while (written < room) {
-		n = egm_region_poison_list_from(region, &pos, batch,
-						min_t(u32, room - written,
-						      EGM_RETIRED_BATCH));
+		n = egm_partition_poison_list_from(part, &pos, batch,
+						   min_t(u32, room - written,
+							 EGM_RETIRED_BATCH));
 		if (!n)
 			break;
 		if (copy_to_user(uarg->offsets + written, batch, n * sizeof(u64)))
@@ -176,9 +185,9 @@ long egm_ioctl_get_retired(struct egm_region *region,
 		written += n;
 		cond_resched();
 	}
-	more = egm_region_poison_count_from(region, pos);
+	more = egm_partition_poison_count_from(part, pos);
 
-	hdr.granularity = egm_region_poison_granularity(region);
+	hdr.granularity = egm_region_poison_granularity(part->region);
 	if (more) {
 		/* Never a silent truncation: say how much room it takes. */
 		needed = struct_size(&hdr, offsets, written + more);
@@ -198,13 +207,13 @@ EXPORT_SYMBOL_IF_KUNIT(egm_ioctl_get_retired);
 static long egm_chardev_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
-	struct egm_region *region = file->private_data;
+	struct egm_partition *part = file->private_data;
 
 	switch (cmd) {
 	case EGM_GET_INFO:
-		return egm_ioctl_get_info(region, (void __user *)arg);
+		return egm_ioctl_get_info(part, (void __user *)arg);
 	case EGM_GET_RETIRED_PAGES:
-		return egm_ioctl_get_retired(region, (void __user *)arg);
+		return egm_ioctl_get_retired(part, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -226,16 +235,16 @@ static void egm_chardev_dev_release(struct device *dev)
 	struct egm_chardev *cd = container_of(dev, struct egm_chardev, dev);
 
 	ida_free(&egm_minor_ida, cd->minor);
-	egm_region_put_async(cd->region);
+	egm_partition_put_async(cd->part);
 	kfree(cd);
 }
 
-static struct egm_chardev *egm_chardev_create(struct egm_region *region)
+static struct egm_chardev *egm_chardev_create(struct egm_partition *part)
 {
 	struct egm_chardev *cd;
 	int err;
 
-	lockdep_assert_held(&egm_registry_lock);
+	lockdep_assert_held(&egm_chardev_lock);
 
 	cd = kzalloc(sizeof(*cd), GFP_KERNEL);
 	if (!cd)
@@ -247,15 +256,15 @@ static struct egm_chardev *egm_chardev_create(struct egm_region *region)
 		return ERR_PTR(err);
 	}
 
-	egm_region_get(region);
-	cd->region = region;
+	egm_partition_get(part);
+	cd->part = part;
 	device_initialize(&cd->dev);
 	cd->dev.class = &egm_chardev_class;
-	cd->dev.parent = egm_region_view_device(region);
+	cd->dev.parent = egm_region_view_device(part->region);
 	cd->dev.devt = MKDEV(MAJOR(egm_devt), cd->minor);
 	cd->dev.release = egm_chardev_dev_release;
 	/* From here on, put_device() undoes everything above. */
-	err = dev_set_name(&cd->dev, "egm%u", region->pxm);
+	err = dev_set_name(&cd->dev, "%s", part->name);
 	if (err)
 		goto err_put;
 
@@ -271,14 +280,56 @@ err_put:
 	return ERR_PTR(err);
 }
 
+/*
+ * Give @part its device node unless it has one, and start the scrub that
+ * makes it ready for its first user.  Returns 0 or a negative errno, which
+ * is logged.
+ */
+static int egm_chardev_expose(struct egm_partition *part, struct device *by)
+{
+	unsigned long key = egm_chardev_key(part);
+	struct egm_chardev *cd;
+	int err = 0;
+
+	lockdep_assert_held(&part->region->partition_lock);
+
+	mutex_lock(&egm_chardev_lock);
+	if (xa_load(&egm_chardevs, key))
+		goto out;
+	cd = egm_chardev_create(part);
+	if (!IS_ERR(cd)) {
+		err = xa_err(xa_store(&egm_chardevs, key, cd, GFP_KERNEL));
+		if (err) {
+			cdev_device_del(&cd->cdev, &cd->dev);
+			put_device(&cd->dev);
+			cd = ERR_PTR(err);
+		}
+	}
+	if (IS_ERR(cd)) {
+		err = PTR_ERR(cd);
+		pr_err("cannot create /dev/%s: %d\n", part->name, err);
+		goto out;
+	}
+	if (by)
+		dev_info(by, "EGM PXM %u: /dev/%s\n", part->region->pxm,
+			 dev_name(&cd->dev));
+	else
+		pr_info("/dev/%s\n", dev_name(&cd->dev));
+	egm_partition_kick_scrub(part);
+out:
+	mutex_unlock(&egm_chardev_lock);
+	return err;
+}
+
 /**
- * egm_attach_chardev() - expose a parent's region as /dev/egm<pxm>
+ * egm_attach_chardev() - expose a parent's region as device nodes
  * @attachment: the parent's attachment
  *
- * The first parent of a region that asks creates the device (and starts
- * the scrub that makes the region ready for its first user); later ones
- * find it there.  The device goes when the region's last parent
- * unregisters.
+ * The first parent of a region that asks creates a device for each
+ * partition of the region: /dev/egm<pxm> for the whole-region one,
+ * /dev/egm<pxm>.<index> for others; later ones find them there.
+ * Partitions created later get theirs at once.  A device goes with its
+ * partition.
  *
  * Context: process context; takes egm_registry_lock.
  * Return: 0, -EEXIST when this parent already attached it, or a negative
@@ -287,7 +338,8 @@ err_put:
 int egm_attach_chardev(struct egm_attachment *attachment)
 {
 	struct egm_region *region = attachment->region;
-	struct egm_chardev *cd;
+	struct egm_partition *part;
+	unsigned long index;
 	int err = 0;
 
 	mutex_lock(&egm_registry_lock);
@@ -295,62 +347,74 @@ int egm_attach_chardev(struct egm_attachment *attachment)
 		err = -EEXIST;
 		goto out;
 	}
-	if (!xa_load(&egm_chardevs, region->pxm)) {
-		cd = egm_chardev_create(region);
-		if (!IS_ERR(cd)) {
-			err = xa_err(xa_store(&egm_chardevs, region->pxm, cd,
-					      GFP_KERNEL));
-			if (err) {
-				cdev_device_del(&cd->cdev, &cd->dev);
-				put_device(&cd->dev);
-				cd = ERR_PTR(err);
-			}
-		}
-		if (IS_ERR(cd)) {
-			err = PTR_ERR(cd);
-			dev_err(attachment->parent,
-				"EGM PXM %u: cannot create /dev/egm%u: %d\n",
-				region->pxm, region->pxm, err);
-			goto out;
-		}
-		egm_region_kick_scrub(region);
-		dev_info(attachment->parent, "EGM PXM %u: /dev/%s\n",
-			 region->pxm, dev_name(&cd->dev));
+	mutex_lock(&region->partition_lock);
+	xa_for_each(&region->partitions, index, part) {
+		err = egm_chardev_expose(part, attachment->parent);
+		if (err)
+			break;
 	}
-	attachment->chardev = true;
+	if (!err) {
+		mutex_lock(&region->view_lock);
+		attachment->chardev = true;
+		mutex_unlock(&region->view_lock);
+	}
+	mutex_unlock(&region->partition_lock);
 out:
 	mutex_unlock(&egm_registry_lock);
 	return err;
 }
 EXPORT_SYMBOL_NS_GPL(egm_attach_chardev, EGM_CORE_NS);
 
-/* The region is retired: the device goes; open files keep working on it. */
-/* The region's last parent is gone: so is its /dev/egm<pxm>. */
-static void egm_chardev_region_gone(struct egm_region *region)
+/* An operator made a partition: a device for it if its region has them. */
+static void egm_chardev_partition_added(struct egm_partition *part)
+{
+	struct egm_region *region = part->region;
+	struct egm_attachment *att;
+	bool exposed = false;
+
+	mutex_lock(&region->view_lock);
+	list_for_each_entry(att, &region->attachments, node)
+		exposed |= att->chardev;
+	mutex_unlock(&region->view_lock);
+	if (exposed)
+		egm_chardev_expose(part, NULL);
+}
+
+/* The partition left its region: its device goes; open files keep it. */
+static void egm_chardev_partition_gone(struct egm_partition *part)
 {
 	struct egm_chardev *cd;
 
-	lockdep_assert_held(&egm_registry_lock);
-
-	cd = xa_erase(&egm_chardevs, region->pxm);
+	mutex_lock(&egm_chardev_lock);
+	cd = xa_erase(&egm_chardevs, egm_chardev_key(part));
+	mutex_unlock(&egm_chardev_lock);
 	if (!cd)
 		return;
 	cdev_device_del(&cd->cdev, &cd->dev);
 	put_device(&cd->dev);
 }
 
-/* "chardev egm<pxm>" while the region has its device. */
+/* "chardev <name>" for each partition of the region with its device. */
 static int egm_chardev_show(struct egm_region *region, char *buf, int len)
 {
-	if (xa_load(&egm_chardevs, region->pxm))
-		len += sysfs_emit_at(buf, len, "chardev egm%u\n", region->pxm);
+	unsigned long first = (unsigned long)region->pxm * EGM_PARTITIONS_MAX;
+	struct egm_chardev *cd;
+	unsigned long key;
+
+	mutex_lock(&egm_chardev_lock);
+	xa_for_each_range(&egm_chardevs, key, cd, first,
+			  first + EGM_PARTITIONS_MAX - 1)
+		len += sysfs_emit_at(buf, len, "chardev %s\n",
+				     dev_name(&cd->dev));
+	mutex_unlock(&egm_chardev_lock);
 	return len;
 }
 
 static const struct egm_frontend egm_chardev_frontend = {
 	.name = "chardev",
 	.show = egm_chardev_show,
-	.region_gone = egm_chardev_region_gone,
+	.partition_added = egm_chardev_partition_added,
+	.partition_gone = egm_chardev_partition_gone,
 };
 
 int egm_chardev_init(void)

@@ -10,13 +10,13 @@
 #include <linux/compiler_types.h>
 #include <linux/kconfig.h>
 
-struct egm_region;
+struct egm_partition;
 struct egm_retired_pages;
 
 int egm_chardev_init(void);
 void egm_chardev_exit(void);
 /* EGM_GET_RETIRED_PAGES, visible to KUnit */
-long egm_ioctl_get_retired(struct egm_region *region,
+long egm_ioctl_get_retired(struct egm_partition *part,
 			   struct egm_retired_pages __user *uarg);
 
 #if IS_ENABLED(CONFIG_EGM_CORE_VFIO)

@@ -7,7 +7,9 @@
 #ifndef _EGM_INTERNAL_H
 #define _EGM_INTERNAL_H
 
+#include <linux/bitops.h>
 #include <linux/egm_core.h>
+#include <linux/find.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
@@ -18,6 +20,8 @@
 #include <linux/srcu.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <linux/idr.h>
 
 #include "egm_compat.h"
 
@@ -72,7 +76,7 @@ enum egm_leaf {
 };
 
 /**
- * enum egm_state - what a region's memory holds, and who may have it
+ * enum egm_state - what a partition's memory holds, and who may have it
  * @EGM_DIRTY: nobody holds it; some chunks may hold a previous tenant's
  *	data, and no scrub runs
  * @EGM_SCRUBBING: nobody holds it; the background scrub zeroes its dirty
@@ -81,12 +85,12 @@ enum egm_leaf {
  * @EGM_IN_USE: handed out; the tenant's file is held: by the acquirer, by
  *	mappings, or by an IOMMU mapping (VFIO type1) of the memory.  Chunks
  *	may still be dirty: the background scrub goes on, and every access
- *	zeroes the chunks it reaches first (egm_region_clean_range())
+ *	zeroes the chunks it reaches first (egm_partition_clean_range())
  *
  * Transitions: DIRTY -> SCRUBBING -> CLEAN, SCRUBBING -> DIRTY when a scrub
  * is stopped or fails, any of those three -> IN_USE (acquire never waits),
  * IN_USE -> DIRTY when the tenancy ends.  They happen under
- * egm_region::state_lock, in scrub.c.
+ * egm_partition::state_lock, in scrub.c.
  */
 enum egm_state {
 	EGM_DIRTY,
@@ -107,7 +111,7 @@ enum egm_state {
  * @name: resource name shown in /proc/iomem, "egm-pxm<N>"
  * @ref: lifetime of this structure, its claim and its backing objects.
  *	The registry holds one reference while the region has attachments;
- *	lookups, open files, mappings and queued work hold their own.
+ *	lookups and partitions hold their own.
  * @free_rwork: frees the structure after an RCU grace period, for the
  *	lockless poison lookup of the GHES notifier
  * @put_work: drops a reference from a context that must not take
@@ -117,14 +121,14 @@ enum egm_state {
  * @nr_attachments: length of @attachments, guarded by egm_registry_lock;
  *	the region is in the registry exactly while this is non-zero
  * @inode: anonymous inode; its i_mapping is the one address_space every
- *	mapping of the region lives in, so one unmap_mapping_range() zaps all
+ *	mapping of the region lives in, at its offset in the region, so one
+ *	unmap_mapping_range() zaps a page, a partition or everything
  * @file: the region's own pseudo file on @inode; it pins the inode, the
  *	pseudo mount and the module for the region's lifetime
- * @access_lock: serialises revoke and reset transitions; guards @resets
- *	and the attachments' in_reset flags, and writes of @alive
+ * @access_lock: serialises revoke and reset transitions; guards the
+ *	partitions' resets, the attachments' in_reset flags and writes of
+ *	@alive
  * @alive: false once revoked; faults read it under egm_srcu
- * @resets: number of parents inside a reset; faults read it under egm_srcu
- * @access_wq: faults waiting for the last reset to end
  * @poison: one bit per PAGE_SIZE page, set atomically (any context), never
  *	cleared; freed with the region
  * @nr_poisoned: number of bits set in @poison
@@ -135,47 +139,32 @@ enum egm_state {
  * @zap_all: @zap_pending overflowed (or a table was loaded): zap every
  *	poisoned page
  * @poison_work: zaps newly poisoned pages out of every mapping
- * @sink: the page that remote (DMA-mapping) faults on retired pages map
- *	instead of them, reserved; zeroed between tenants (sink.c)
- * @sink_faults: remote faults that mapped @sink
- * @sink_writes: tenancies after which @sink was found written
- * @sink_told: the current tenancy's first sink fault has been logged
- * @state_lock: guards @state, @tenancy, @acquirer_holds, @kaddr and
- *	@scrub_error
- * @state: see enum egm_state
- * @tenancy: the current tenant's file (the vm_file of its mappings), from
- *	acquire until its release ends the tenancy; a reference of its own
- *	only while @acquirer_holds
- * @acquirer_holds: the acquirer has not released the region yet
- * @kaddr: write-back kernel mapping of the whole region, made by the first
- *	scrub and kept until the region is freed
- * @state_wq: revoke waiting for @scrub_runs to drop to zero
- * @scrub_work: background scrub, queued when the last user leaves
- * @scrub_cancel: set by revoke; every scrub of the region stops
- * @scrub_runs: scrubs in progress (background, or the chunks an access
- *	zeroes first); revoke waits on @state_wq until it is zero
+ * @kaddr_lock: guards the creation of @kaddr
+ * @kaddr: write-back kernel mapping of the whole region, made on first
+ *	need and kept until the region is freed
  * @nr_chunks: @size in EGM_CHUNK_SIZE chunks, the last one maybe partial
  *	(immutable)
- * @dirty: one bit per chunk: it may hold data of an earlier tenant.  All
- *	set at creation and when a tenancy ends; a bit is cleared, with
- *	release semantics, only once its chunk has been zeroed under its
- *	@chunk_lock bit, and read with acquire semantics before a chunk is
- *	mapped or copied
+ * @dirty: one bit per chunk: it may hold data of an earlier tenant of the
+ *	partition that holds it.  Set for a partition's chunks when it is
+ *	created and when its tenancy ends; a bit is cleared, with release
+ *	semantics, only once its chunk has been zeroed under its @chunk_lock
+ *	bit, and read with acquire semantics before a chunk is mapped or
+ *	copied.  Partitions start and end on chunk boundaries, so a chunk
+ *	belongs to one partition at most.
  * @chunk_lock: one bit lock per chunk (wait_on_bit_lock()): held by
  *	whoever zeroes the chunk, the scrub's worker or an access; others
  *	wait for that chunk alone
- * @nr_dirty: bits set in @dirty
- * @access_scrubs: chunks an access had to zero itself, the scrub not
- *	having reached them yet
- * @scrub_error: result of the last scrub (0, -EINTR, -ENOMEM, ...)
- * @faults: faults served, by leaf size
- * @scrub_done: bytes the current (or last) scrub has zeroed, for sysfs
+ * @partition_lock: guards @partitions, the ranges they cover and the
+ *	attachments' partition pointers: taken to create or delete one
+ * @partitions: index -> struct egm_partition, each with a reference of the
+ *	region's; read under @partition_lock, or under RCU with a reference
+ *	taken
+ * @partition_ida: indexes of partitions other than the whole-region one
  * @view: /sys/class/egm/egm<pxm> (sysfs.c), from creation until the region
  *	is retired; set and cleared under egm_registry_lock and @view_lock
  * @view_lock: guards @view for the state-change uevent, which is sent
  *	without egm_registry_lock, and @attachments for the view's readers,
  *	which must not take it (writers hold both)
- * @debugfs: /sys/kernel/debug/egm/egm<pxm>, while the region is registered
  */
 struct egm_region {
 	phys_addr_t base;
@@ -195,11 +184,9 @@ struct egm_region {
 	struct inode *inode;
 	struct file *file;
 
-	/* Serialises revoke and reset: guards @resets, in_reset, writes of @alive. */
+	/* Serialises revoke and reset: guards resets, in_reset, writes of @alive. */
 	struct mutex access_lock;
 	bool alive;
-	unsigned int resets;
-	wait_queue_head_t access_wq;
 
 	unsigned long *poison;
 	atomic_long_t nr_poisoned;
@@ -210,35 +197,21 @@ struct egm_region {
 	bool zap_all;
 	struct work_struct poison_work;
 
-	struct page *sink;
-	atomic64_t sink_faults;
-	atomic64_t sink_writes;
-	atomic_t sink_told;
-
-	/* Guards @state, @tenancy, @acquirer_holds, @kaddr, @scrub_error. */
-	struct mutex state_lock;
-	enum egm_state state;
-	struct file *tenancy;
-	bool acquirer_holds;
+	/* Guards the creation of @kaddr. */
+	struct mutex kaddr_lock;
 	void *kaddr;
-	wait_queue_head_t state_wq;
-	struct work_struct scrub_work;
-	atomic_t scrub_cancel;
-	atomic_t scrub_runs;
-	int scrub_error;
 	unsigned long nr_chunks;
 	unsigned long *dirty;
 	unsigned long *chunk_lock;
-	atomic_long_t nr_dirty;
-	atomic64_t access_scrubs;
 
-	atomic64_t scrub_done;
+	/* Guards @partitions, their ranges, attachments' partition pointers. */
+	struct mutex partition_lock;
+	struct xarray partitions;
+	struct ida partition_ida;
 
-	atomic64_t faults[EGM_LEAF_NR];
 	/* Guards @view, and @attachments for sysfs readers; see above. */
 	struct mutex view_lock;
 	struct egm_view *view;
-	struct dentry *debugfs;
 #ifdef EGM_PFN_SPACE
 	/**
 	 * @pfn_space: registration with the kernel's memory-failure
@@ -254,6 +227,110 @@ struct egm_region {
 #endif
 };
 
+/* The whole-region partition's index: /dev/egm<pxm>, as before partitions. */
+#define EGM_PARTITION_WHOLE	0
+/* Most partitions a region holds, the whole-region one included. */
+#define EGM_PARTITIONS_MAX	64
+
+/**
+ * struct egm_partition - a range of a region with a tenant of its own
+ * @region: the region, with a reference held (immutable)
+ * @index: 0 (%EGM_PARTITION_WHOLE) for the partition covering the whole
+ *	region, else from @region->partition_ida (immutable)
+ * @offset: first byte, from the start of the region; a multiple of
+ *	EGM_CHUNK_SIZE (immutable)
+ * @size: length in bytes; a multiple of EGM_CHUNK_SIZE, or reaching the
+ *	end of the region (immutable)
+ * @first_page: @offset in pages (immutable)
+ * @nr_pages: @size in pages (immutable)
+ * @first_chunk: @offset in chunks (immutable)
+ * @nr_chunks: @size in chunks, the last one maybe partial (immutable)
+ * @name: "egm<pxm>" for the whole region, else "egm<pxm>.<index>": the
+ *	name of its device node and of its directories
+ * @ref: lifetime of this structure.  The region holds one reference while
+ *	the partition is in its @partitions; open files, mappings, tenant
+ *	files, devices, attachments and queued work hold their own.
+ * @put_work: drops a reference from a context that must not take
+ *	egm_registry_lock (see egm_partition_put_async())
+ * @rcu: frees the structure after a grace period, for the lockless
+ *	readers of @region->partitions (the region's state in sysfs)
+ * @removed: deleted, or its region retired: no new tenant; guarded by
+ *	@state_lock
+ * @resets: parents inside a reset that reaches this partition; guarded by
+ *	@region->access_lock; faults read it under egm_srcu
+ * @access_wq: faults waiting for the last such reset to end
+ * @sink: the page that remote (DMA-mapping) faults on retired pages map
+ *	instead of them, reserved; zeroed between tenants (sink.c)
+ * @sink_faults: remote faults that mapped @sink
+ * @sink_writes: tenancies after which @sink was found written
+ * @sink_told: the current tenancy's first sink fault has been logged
+ * @state_lock: guards @state, @tenancy, @acquirer_holds, @removed and
+ *	@scrub_error
+ * @state: see enum egm_state
+ * @tenancy: the current tenant's file (the vm_file of its mappings), from
+ *	acquire until its release ends the tenancy; a reference of its own
+ *	only while @acquirer_holds
+ * @acquirer_holds: the acquirer has not released the partition yet
+ * @scrub_wq: egm_partition_scrub_stop() waiting for @scrub_runs to drop to
+ *	zero
+ * @scrub_work: background scrub, queued when the last user leaves
+ * @scrub_cancel: set by revoke and by deletion; every scrub of the
+ *	partition stops
+ * @scrub_runs: scrubs in progress (background, or the chunks an access
+ *	zeroes first)
+ * @nr_dirty: bits of the partition's chunks set in @region->dirty
+ * @access_scrubs: chunks an access had to zero itself, the scrub not
+ *	having reached them yet
+ * @scrub_error: result of the last scrub (0, -EINTR, -ENOMEM, ...)
+ * @scrub_done: bytes the current (or last) scrub has zeroed, for sysfs
+ * @faults: faults served, by leaf size
+ * @dev: /sys/class/egm/egm<pxm>/egm<pxm>.<index> (sysfs.c), or NULL; set
+ *	and cleared under @region->partition_lock
+ * @debugfs: /sys/kernel/debug/egm/<name>, while the partition is in its
+ *	region
+ */
+struct egm_partition {
+	struct egm_region *region;
+	unsigned int index;
+	u64 offset;
+	u64 size;
+	unsigned long first_page;
+	unsigned long nr_pages;
+	unsigned long first_chunk;
+	unsigned long nr_chunks;
+	char name[24];
+	struct kref ref;
+	struct work_struct put_work;
+	struct rcu_head rcu;
+
+	unsigned int resets;
+	wait_queue_head_t access_wq;
+
+	struct page *sink;
+	atomic64_t sink_faults;
+	atomic64_t sink_writes;
+	atomic_t sink_told;
+
+	/* Guards @state, @tenancy, @acquirer_holds, @removed, @scrub_error. */
+	struct mutex state_lock;
+	enum egm_state state;
+	struct file *tenancy;
+	bool acquirer_holds;
+	bool removed;
+	wait_queue_head_t scrub_wq;
+	struct work_struct scrub_work;
+	atomic_t scrub_cancel;
+	atomic_t scrub_runs;
+	atomic_long_t nr_dirty;
+	atomic64_t access_scrubs;
+	int scrub_error;
+	atomic64_t scrub_done;
+
+	atomic64_t faults[EGM_LEAF_NR];
+	struct device *dev;
+	struct dentry *debugfs;
+};
+
 /**
  * struct egm_attachment - one parent's registration of a region
  * @region: the region; valid until egm_unregister_region()
@@ -261,6 +338,11 @@ struct egm_region {
  * @node: entry in @region->attachments, guarded by egm_registry_lock
  * @in_reset: the parent is between egm_reset_begin() and egm_reset_end();
  *	guarded by @region->access_lock
+ * @reset_target: the partition its reset reaches, with a reference, from
+ *	egm_reset_begin() to egm_reset_end(); guarded by @region->access_lock
+ * @partition: the partition this parent has to itself after a per-parent
+ *	split ("per_parent" layout), with a reference, or NULL; guarded by
+ *	@region->partition_lock
  * @view_link: the parent has its link under /sys/class/egm/egm<pxm>/parents/;
  *	guarded by egm_registry_lock
  * @chardev: the parent selected the chardev frontend; guarded by
@@ -273,6 +355,8 @@ struct egm_attachment {
 	struct device *parent;
 	struct list_head node;
 	bool in_reset;
+	struct egm_partition *reset_target;
+	struct egm_partition *partition;
 	bool view_link;
 	bool chardev;
 	bool vfio;
@@ -284,17 +368,33 @@ void egm_region_put_async(struct egm_region *region);
 int egm_nr_live_regions(void);
 bool egm_registry_poison_pa(phys_addr_t pa);
 
-/* backing.c: inode, pseudo file and kernel mapping */
+/* partition.c: the ranges of a region that tenants take */
+int egm_region_partitions_create(struct egm_region *region);
+void egm_region_partitions_retire(struct egm_region *region);
+struct egm_partition *egm_partition_create(struct egm_region *region,
+					   u64 offset, u64 size);
+int egm_partition_delete(struct egm_region *region, unsigned int index);
+int egm_region_set_layout(struct egm_region *region, bool per_parent);
+struct egm_partition *egm_partition_get_by_index(struct egm_region *region,
+						 unsigned int index);
+void egm_partition_get(struct egm_partition *part);
+void egm_partition_put(struct egm_partition *part);
+void egm_partition_put_async(struct egm_partition *part);
+int egm_partition_check_range(const struct egm_region *region, u64 offset,
+			      u64 size);
+
+/* backing.c: inode, pseudo files and kernel mapping */
 int egm_region_backing_create(struct egm_region *region);
 void egm_region_backing_destroy(struct egm_region *region);
-void *egm_region_kaddr_locked(struct egm_region *region);
-struct file *egm_region_tenant_file_create(struct egm_region *region);
+void *egm_region_kaddr(struct egm_region *region);
+struct file *egm_partition_tenant_file_create(struct egm_partition *part);
 
 /* access.c: liveness, reset, revoke, zap */
 void egm_region_access_init(struct egm_region *region);
 void egm_region_revoke(struct egm_region *region);
 void egm_region_zap(struct egm_region *region, u64 offset, u64 len);
 void egm_reset_abandon(struct egm_attachment *attachment);
+extern bool egm_reset_scoped;
 
 /* poison.c */
 int egm_poison_init(void);
@@ -337,74 +437,97 @@ int egm_poison_load_table(struct egm_region *region, struct device *parent,
 			  phys_addr_t table_pa, size_t table_size);
 int egm_poison_parse_table(struct egm_region *region, struct device *parent,
 			   const void *table, size_t table_size);
-bool egm_region_range_poisoned(struct egm_region *region, pgoff_t first,
-			       unsigned long nr);
+
+/**
+ * egm_region_range_poisoned() - is any page of a range poisoned?
+ * @region: the region
+ * @first: first page index, from the start of the region
+ * @nr: number of pages
+ *
+ * Inline: every fault asks it, under egm_srcu (mmap.c).
+ *
+ * Return: true when a page in [@first, @first + @nr) is poisoned.
+ */
+static inline bool egm_region_range_poisoned(struct egm_region *region,
+					     pgoff_t first, unsigned long nr)
+{
+	return find_next_bit(region->poison, first + nr, first) < first + nr;
+}
+
 unsigned long egm_region_mark_poison(struct egm_region *region, u64 offset,
 				     u64 len);
-int egm_region_poison_list(struct egm_region *region, u64 *offsets,
-			   u32 max, u32 *total);
-u32 egm_region_poison_list_from(struct egm_region *region, unsigned long *pos,
-				u64 *offsets, u32 max);
-unsigned long egm_region_poison_count_from(struct egm_region *region,
-					   unsigned long pos);
+int egm_partition_poison_list(struct egm_partition *part, u64 *offsets,
+			      u32 max, u32 *total);
+u32 egm_partition_poison_list_from(struct egm_partition *part,
+				   unsigned long *pos, u64 *offsets, u32 max);
+unsigned long egm_partition_poison_count_from(struct egm_partition *part,
+					      unsigned long pos);
+unsigned long egm_partition_nr_poisoned(struct egm_partition *part);
 u32 egm_region_poison_granularity(const struct egm_region *region);
 
-/* sink.c: what DMA mappings of retired pages reach */
+/* sink.c: what DMA mappings of retired pages reach (mapped by mmap.c) */
 extern bool egm_sink_enabled;
-int egm_region_sink_create(struct egm_region *region);
-void egm_region_sink_destroy(struct egm_region *region);
-vm_fault_t egm_region_sink_fault(struct vm_fault *vmf,
-				 struct egm_region *region, pgoff_t pgoff);
-void egm_region_sink_scrub(struct egm_region *region);
+int egm_partition_sink_create(struct egm_partition *part);
+void egm_partition_sink_destroy(struct egm_partition *part);
+void egm_partition_sink_scrub(struct egm_partition *part);
 
 /* scrub.c */
 int egm_scrub_init(void);
 void egm_scrub_exit(void);
 int egm_region_scrub_create(struct egm_region *region);
 void egm_region_scrub_destroy(struct egm_region *region);
-void egm_region_scrub_stop(struct egm_region *region);
-int egm_region_scrub(struct egm_region *region, bool killable);
-int egm_region_scrubs_running(struct egm_region *region);
-int egm_region_clean_range(struct egm_region *region, pgoff_t first,
-			   unsigned long nr);
-int egm_region_acquire(struct egm_region *region);
-void egm_region_release(struct egm_region *region);
-void egm_region_end_tenancy(struct egm_region *region);
-struct file *egm_region_tenant_file(struct egm_region *region);
-long egm_region_tenant_holders(struct egm_region *region);
-void egm_region_kick_scrub(struct egm_region *region);
-enum egm_state egm_region_state(struct egm_region *region);
+void egm_partition_scrub_init(struct egm_partition *part);
+void egm_partition_scrub_stop(struct egm_partition *part);
+int egm_partition_scrub(struct egm_partition *part, bool killable);
+int egm_partition_scrubs_running(struct egm_partition *part);
+int egm_partition_clean_range(struct egm_partition *part, pgoff_t first,
+			      unsigned long nr);
+int egm_partition_acquire(struct egm_partition *part);
+void egm_partition_release(struct egm_partition *part);
+void egm_partition_end_tenancy(struct egm_partition *part);
+struct file *egm_partition_tenant_file(struct egm_partition *part);
+long egm_partition_tenant_holders(struct egm_partition *part);
+void egm_partition_kick_scrub(struct egm_partition *part);
+enum egm_state egm_partition_state(struct egm_partition *part);
+bool egm_partition_mark_removed(struct egm_partition *part);
 
-/* sysfs.c: the read-only view, /sys/class/egm/egm<pxm> */
+/* sysfs.c: /sys/class/egm/egm<pxm> and its partitions */
 int egm_sysfs_init(void);
 void egm_sysfs_exit(void);
 const char *egm_state_name(enum egm_state state);
+enum egm_state egm_region_state(struct egm_region *region);
 int egm_region_view_create(struct egm_region *region);
 void egm_region_view_destroy(struct egm_region *region);
 struct device *egm_region_view_device(struct egm_region *region);
 void egm_region_view_link(struct egm_attachment *attachment);
 void egm_region_view_unlink(struct egm_attachment *attachment);
-void egm_region_view_notify(struct egm_region *region, enum egm_state state);
+void egm_partition_view_create(struct egm_partition *part);
+void egm_partition_view_destroy(struct egm_partition *part);
+void egm_partition_notify(struct egm_partition *part, enum egm_state state);
 
 /**
- * struct egm_frontend - a way of exposing regions to user space
+ * struct egm_frontend - a way of exposing partitions to user space
  * @name: the frontend's name, as the view's "frontends" attribute shows it
  * @show: append to @buf, at @len, a line "<name> <what>" for each way the
- *	frontend exposes @region now (the device, the GPU); return the new
+ *	frontend exposes @region now (a device, a GPU); return the new
  *	length.  Called with @region->view_lock held and never with
  *	egm_registry_lock (see sysfs.c); may be NULL.
- * @region_gone: the region's last parent unregistered: remove what the
- *	frontend made for it.  Called with egm_registry_lock held; may be
- *	NULL.
+ * @partition_added: an operator created @part: expose it if the frontend
+ *	exposes its region.  Called with @part->region->partition_lock
+ *	held; may be NULL.
+ * @partition_gone: @part was deleted, or its region retired: remove what
+ *	the frontend made for it.  Called with @part->region->partition_lock
+ *	held; may be NULL.
  *
  * The core never calls a frontend directly: chardev.c and vfio.c register
- * one of these at module init (egm_frontend_register()), and the registry
+ * one of these at module init (egm_frontend_register()), and the core
  * and the view go through it.
  */
 struct egm_frontend {
 	const char *name;
 	int (*show)(struct egm_region *region, char *buf, int len);
-	void (*region_gone)(struct egm_region *region);
+	void (*partition_added)(struct egm_partition *part);
+	void (*partition_gone)(struct egm_partition *part);
 };
 
 /* registry.c: the frontends, set at module init before any region exists */
@@ -416,23 +539,23 @@ void egm_frontend_unregister(const struct egm_frontend *frontend);
 /* debugfs.c */
 void egm_debugfs_init(void);
 void egm_debugfs_exit(void);
-void egm_region_debugfs_create(struct egm_region *region);
-void egm_region_debugfs_remove(struct egm_region *region);
+void egm_partition_debugfs_create(struct egm_partition *part);
+void egm_partition_debugfs_remove(struct egm_partition *part);
 
 /* mmap.c: the frontend-neutral mapping entry points */
-int egm_region_mmap(struct egm_region *region, struct vm_area_struct *vma,
-		    unsigned long pgoff_base);
-unsigned long egm_region_get_unmapped_area(struct egm_region *region,
-					   struct file *file,
-					   unsigned long addr,
-					   unsigned long len,
-					   unsigned long pgoff,
-					   unsigned long flags);
-unsigned long egm_region_leaf_size(const struct egm_region *region);
-bool egm_vma_maps_region(struct vm_area_struct *vma,
-			 struct egm_region *region);
+int egm_partition_mmap(struct egm_partition *part, struct vm_area_struct *vma,
+		       unsigned long pgoff_base);
+unsigned long egm_partition_get_unmapped_area(struct egm_partition *part,
+					      struct file *file,
+					      unsigned long addr,
+					      unsigned long len,
+					      unsigned long pgoff,
+					      unsigned long flags);
+unsigned long egm_partition_leaf_size(const struct egm_partition *part);
+bool egm_vma_maps_partition(struct vm_area_struct *vma,
+			    struct egm_partition *part);
 
-/* mappings.c: the CPU page tables that map a region, for debugfs */
-int egm_region_mappings_show(struct seq_file *m, struct egm_region *region);
+/* mappings.c: the CPU page tables that map a partition, for debugfs */
+int egm_partition_mappings_show(struct seq_file *m, struct egm_partition *part);
 
 #endif /* _EGM_INTERNAL_H */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * egm-core's account of the CPU page tables that map a region, for
- * debugfs (/sys/kernel/debug/egm/egm<pxm>/mappings): for every process with
- * a mapping of the region, what its page tables point at, read from the
+ * egm-core's account of the CPU page tables that map a partition, for
+ * debugfs (/sys/kernel/debug/egm/<partition>/mappings): for every process
+ * with a mapping of the partition, what its page tables point at, read from the
  * page tables themselves.  It is how an operator, and the DMA suite, see
  * that no retired page is mapped anywhere: /proc/PID/pagemap skips
  * VM_PFNMAP mappings.
@@ -10,10 +10,10 @@
  * One line per process:
  *   PID COMM: vmas N pages N region N sink N retired N foreign N
  * pages are present PAGE_SIZE pages (a huge leaf counts all of its pages);
- * region those mapping the region's own memory, sink those mapping the
+ * region those mapping the partition's own memory, sink those mapping its
  * retired-page sink (sink.c), retired those mapping a retired page of the
- * region (never anything but 0), foreign those mapping anything else
- * (never anything but 0).
+ * partition (never anything but 0), foreign those mapping anything else,
+ * another partition's memory included (never anything but 0).
  */
 #include <linux/mm.h>
 #include <linux/pid.h>
@@ -32,11 +32,13 @@ struct egm_map_count {
 	unsigned long vmas, pages, region, sink, retired, foreign;
 };
 
-static void egm_count_vma(struct egm_region *region, struct vm_area_struct *vma,
+static void egm_count_vma(struct egm_partition *part, struct vm_area_struct *vma,
 			  struct egm_map_count *c)
 {
-	unsigned long base_pfn = PHYS_PFN(region->base);
-	unsigned long sink_pfn = page_to_pfn(region->sink);
+	struct egm_region *region = part->region;
+	unsigned long region_pfn = PHYS_PFN(region->base);
+	unsigned long base_pfn = region_pfn + part->first_page;
+	unsigned long sink_pfn = page_to_pfn(part->sink);
 	unsigned long addr = vma->vm_start, step, nr, pfn;
 
 	c->vmas++;
@@ -56,9 +58,9 @@ static void egm_count_vma(struct egm_region *region, struct vm_area_struct *vma,
 			c->pages += nr;
 			if (pfn == sink_pfn && !huge)
 				c->sink++;
-			else if (pfn < base_pfn || pfn + nr > base_pfn + region->nr_pages)
+			else if (pfn < base_pfn || pfn + nr > base_pfn + part->nr_pages)
 				c->foreign += nr;
-			else if (egm_region_range_poisoned(region, pfn - base_pfn, nr))
+			else if (egm_region_range_poisoned(region, pfn - region_pfn, nr))
 				c->retired += nr;
 			else
 				c->region += nr;
@@ -68,7 +70,7 @@ static void egm_count_vma(struct egm_region *region, struct vm_area_struct *vma,
 	}
 }
 
-static void egm_count_mm(struct egm_region *region, struct mm_struct *mm,
+static void egm_count_mm(struct egm_partition *part, struct mm_struct *mm,
 			 struct egm_map_count *c)
 {
 	VMA_ITERATOR(vmi, mm, 0);
@@ -77,12 +79,12 @@ static void egm_count_mm(struct egm_region *region, struct mm_struct *mm,
 	if (mmap_read_lock_killable(mm))
 		return;
 	for_each_vma(vmi, vma)
-		if (egm_vma_maps_region(vma, region))
-			egm_count_vma(region, vma, c);
+		if (egm_vma_maps_partition(vma, part))
+			egm_count_vma(part, vma, c);
 	mmap_read_unlock(mm);
 }
 
-int egm_region_mappings_show(struct seq_file *m, struct egm_region *region)
+int egm_partition_mappings_show(struct seq_file *m, struct egm_partition *part)
 {
 	struct egm_map_count c;
 	struct task_struct *p;
@@ -109,7 +111,7 @@ int egm_region_mappings_show(struct seq_file *m, struct egm_region *region)
 		mm = get_task_mm(p);
 		if (mm) {
 			memset(&c, 0, sizeof(c));
-			egm_count_mm(region, mm, &c);
+			egm_count_mm(part, mm, &c);
 			mmput(mm);
 			if (c.vmas)
 				seq_printf(m, "%d %s: vmas %lu pages %lu region %lu sink %lu retired %lu foreign %lu\n",

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * egm-core mapping engine: user mappings of a region, for every frontend.
+ * egm-core mapping engine: user mappings of a partition, for every
+ * frontend.  The whole walk of a fault from vm_ops to a PFN is in this
+ * file and scrub.c (the zeroing of dirty chunks before they are mapped),
+ * with the poison test inline from egm_internal.h; the retired-page sink's
+ * fault is here too (sink.c makes and wipes the sink).
  *
  * Nothing is mapped at mmap() time.  Faults insert PFNs on demand, with the
  * largest leaf that fits: a PUD or PMD leaf where the architecture supports
@@ -9,21 +13,22 @@
  * no page in it is poisoned; otherwise VM_FAULT_FALLBACK and the next
  * smaller size.  A poisoned page itself faults with VM_FAULT_HWPOISON
  * (SIGBUS, BUS_MCEERR_AR), unless the fault is remote: VFIO type1 mapping
- * the range for DMA gets the region's sink in its place (sink.c).
- * egm_region_get_unmapped_area() places a mapping so that its virtual and
+ * the range for DMA gets the partition's sink in its place (sink.c).
+ * egm_partition_get_unmapped_area() places a mapping so that its virtual and
  * physical addresses are congruent modulo the largest leaf, which is what
  * lets those leaves be used.
  *
  * Mappings are write-back cacheable (this is system RAM), MAP_SHARED only,
  * VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP.  A fault first zeroes
  * the chunks under its leaf that may still hold an earlier tenant's data
- * (egm_region_clean_range(), scrub.c).  Every mapping is moved
+ * (egm_partition_clean_range(), scrub.c).  Every mapping is moved
  * onto the current tenant's pseudo file (vma_set_file()), with vm_pgoff
  * rewritten to the page offset in the region, so that all mappings of a
- * region, from any frontend, sit in one address_space.
+ * region, from any frontend and of any partition, sit in one
+ * address_space, each at the offsets of its memory.
  *
- * VMA life: a mapping holds a region reference and, through its vm_file,
- * the tenancy (the region stays EGM_IN_USE, unscrubbed, while mapped, even
+ * VMA life: a mapping holds a partition reference and, through its vm_file,
+ * the tenancy (the partition stays EGM_IN_USE, unscrubbed, while mapped, even
  * after the file that created it is closed; and while VFIO type1 holds that
  * vm_file for an IOMMU mapping of it).  Splitting (munmap or mprotect of a
  * part) is allowed at any page boundary: a huge leaf across the split is
@@ -71,6 +76,42 @@ static vm_fault_t egm_insert_leaf(struct vm_fault *vmf, unsigned long pfn,
 	}
 }
 
+/*
+ * Test only, /sys/kernel/debug/egm/retired_sink: N makes remote faults on
+ * retired pages fail as local ones do, which is what the DMA suite's
+ * control shows (VFIO_IOMMU_MAP_DMA then fails).
+ */
+bool egm_sink_enabled = true;
+
+/**
+ * egm_sink_fault() - map the sink in place of a retired page (sink.c)
+ * @vmf: a remote fault on a poisoned page of @part
+ * @part: the partition
+ * @pgoff: the page, from the start of the region
+ *
+ * Context: the fault path, in an egm_srcu read section.
+ * Return: VM_FAULT_NOPAGE, or what vmf_insert_pfn() returned;
+ * VM_FAULT_HWPOISON when the sink is switched off (debugfs, tests only).
+ */
+static vm_fault_t egm_sink_fault(struct vm_fault *vmf,
+				 struct egm_partition *part, pgoff_t pgoff)
+{
+	vm_fault_t ret;
+
+	if (!READ_ONCE(egm_sink_enabled))
+		return VM_FAULT_HWPOISON;
+	ret = vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(part->sink));
+	if (ret != VM_FAULT_NOPAGE)
+		return ret;
+
+	atomic64_inc(&part->sink_faults);
+	if (!atomic_xchg(&part->sink_told, 1))
+		pr_info("%s: %s[%d] maps retired pages for DMA; the sink stands in for them (first at +%#llx)\n",
+			part->name, current->comm, task_pid_nr(current),
+			(u64)(pgoff - part->first_page) << PAGE_SHIFT);
+	return ret;
+}
+
 static enum egm_leaf egm_order_leaf(unsigned int order)
 {
 	if (!order)
@@ -92,26 +133,31 @@ static enum egm_leaf egm_order_leaf(unsigned int order)
  * still held; VM_FAULT_SIGBUS on a fatal signal while waiting so.
  */
 static vm_fault_t egm_fault_wait_reset(struct vm_fault *vmf,
-				       struct egm_region *region)
+				       struct egm_partition *part)
 {
+	struct egm_region *region = part->region;
 	int err;
 
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 
 	if (vmf->flags & FAULT_FLAG_ALLOW_RETRY) {
-		/* The VMA may go away once the lock is dropped. */
-		egm_region_get(region);
+		/*
+		 * The VMA may go away once the lock is dropped: its tenant
+		 * file, which holds the partition, pins it meanwhile.
+		 */
+		struct file *tenant = get_file(vmf->vma->vm_file);
+
 		release_fault_lock(vmf);
-		wait_event_killable(region->access_wq,
-				    !READ_ONCE(region->resets) ||
+		wait_event_killable(part->access_wq,
+				    !READ_ONCE(part->resets) ||
 				    !READ_ONCE(region->alive));
-		egm_region_put(region);
+		fput(tenant);
 		return VM_FAULT_RETRY;
 	}
 
-	err = wait_event_killable(region->access_wq,
-				  !READ_ONCE(region->resets) ||
+	err = wait_event_killable(part->access_wq,
+				  !READ_ONCE(part->resets) ||
 				  !READ_ONCE(region->alive));
 	return err ? VM_FAULT_SIGBUS : 0;
 }
@@ -119,7 +165,8 @@ static vm_fault_t egm_fault_wait_reset(struct vm_fault *vmf,
 static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct egm_region *region = vma->vm_private_data;
+	struct egm_partition *part = vma->vm_private_data;
+	struct egm_region *region = part->region;
 	unsigned long size = PAGE_SIZE << order;
 	unsigned long addr = ALIGN_DOWN(vmf->address, size);
 	unsigned long nr = 1UL << order;
@@ -133,15 +180,16 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if (order && (addr < vma->vm_start || addr + size > vma->vm_end ||
 		      !IS_ALIGNED(pfn, nr)))
 		return VM_FAULT_FALLBACK;
-	/* egm_region_mmap() checked the VMA against the region's size. */
-	if (WARN_ON_ONCE(pgoff + nr > region->nr_pages))
+	/* egm_partition_mmap() checked the VMA against the partition. */
+	if (WARN_ON_ONCE(pgoff < part->first_page ||
+			 pgoff + nr > part->first_page + part->nr_pages))
 		return VM_FAULT_SIGBUS;
 	/*
 	 * Nothing of an earlier tenant is mapped: zero the dirty chunks
 	 * under the leaf first.  No chunk turns dirty again while this VMA
 	 * holds the tenancy.
 	 */
-	if (egm_region_clean_range(region, pgoff, nr)) {
+	if (egm_partition_clean_range(part, pgoff - part->first_page, nr)) {
 		trace_egm_fault(pxm, (u64)pgoff << PAGE_SHIFT, size,
 				VM_FAULT_SIGBUS);
 		return VM_FAULT_SIGBUS;
@@ -153,23 +201,23 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 			ret = VM_FAULT_SIGBUS;
 			break;
 		}
-		if (!READ_ONCE(region->resets)) {
+		if (!READ_ONCE(part->resets)) {
 			leaf = !egm_region_range_poisoned(region, pgoff, nr);
 			if (leaf)
 				ret = egm_insert_leaf(vmf, pfn, order);
 			else if (order)
 				ret = VM_FAULT_FALLBACK;
 			else if (vmf->flags & FAULT_FLAG_REMOTE)
-				ret = egm_region_sink_fault(vmf, region, pgoff);
+				ret = egm_sink_fault(vmf, part, pgoff);
 			else
 				ret = VM_FAULT_HWPOISON;
 			break;
 		}
 		srcu_read_unlock(&egm_srcu, idx);
 
-		ret = egm_fault_wait_reset(vmf, region);
+		ret = egm_fault_wait_reset(vmf, part);
 		if (ret) {
-			/* The region may be gone: no dereference after the wait. */
+			/* The partition may be gone: no dereference after the wait. */
 			trace_egm_fault(pxm, (u64)pgoff << PAGE_SHIFT, size, ret);
 			return ret;
 		}
@@ -177,7 +225,7 @@ static vm_fault_t egm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	srcu_read_unlock(&egm_srcu, idx);
 
 	if (leaf && ret == VM_FAULT_NOPAGE)
-		atomic64_inc(&region->faults[egm_order_leaf(order)]);
+		atomic64_inc(&part->faults[egm_order_leaf(order)]);
 	trace_egm_fault(pxm, (u64)pgoff << PAGE_SHIFT, size, ret);
 	return ret;
 }
@@ -215,12 +263,12 @@ static int egm_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
 /* A copy of the VMA (split, or fork); the copy holds vm_file already. */
 static void egm_vm_open(struct vm_area_struct *vma)
 {
-	egm_region_get(vma->vm_private_data);
+	egm_partition_get(vma->vm_private_data);
 }
 
 static void egm_vm_close(struct vm_area_struct *vma)
 {
-	egm_region_put(vma->vm_private_data);
+	egm_partition_put(vma->vm_private_data);
 }
 
 /*
@@ -244,27 +292,31 @@ static const struct vm_operations_struct egm_vm_ops = {
 #endif
 };
 
-/* Is @vma a mapping of @region made by egm_region_mmap()? */
-bool egm_vma_maps_region(struct vm_area_struct *vma, struct egm_region *region)
+/* Is @vma a mapping of @part made by egm_partition_mmap()? */
+bool egm_vma_maps_partition(struct vm_area_struct *vma,
+			    struct egm_partition *part)
 {
-	return vma->vm_ops == &egm_vm_ops && vma->vm_private_data == region;
+	return vma->vm_ops == &egm_vm_ops && vma->vm_private_data == part;
 }
 
 /**
- * egm_region_mmap() - set up a user mapping of a region
- * @region: the region, acquired by the caller (egm_region_acquire())
+ * egm_partition_mmap() - set up a user mapping of a partition
+ * @part: the partition, acquired by the caller (egm_partition_acquire())
  * @vma: the new VMA, from a frontend's ->mmap()
  * @pgoff_base: the part of @vma->vm_pgoff that is the frontend's own (the
  *	VFIO frontend encodes a region index in the high bits); the rest is
- *	the page offset in the region
+ *	the page offset in the partition
+ *
+ * The VMA's vm_pgoff becomes the page offset in the region: every mapping
+ * sits in the region's address_space where its memory is.
  *
  * Return: 0; -EINVAL for a private mapping, an offset below @pgoff_base or
- * a range past the end of the region; -EOVERFLOW when offset + length
- * overflows; -ENODEV when the region was revoked; -EBADF when the region
- * is not acquired.
+ * a range past the end of the partition; -EOVERFLOW when offset + length
+ * overflows; -ENODEV when the region was revoked; -EBADF when the
+ * partition is not acquired.
  */
-int egm_region_mmap(struct egm_region *region, struct vm_area_struct *vma,
-		    unsigned long pgoff_base)
+int egm_partition_mmap(struct egm_partition *part, struct vm_area_struct *vma,
+		       unsigned long pgoff_base)
 {
 	unsigned long len = vma->vm_end - vma->vm_start;
 	struct file *tenant;
@@ -279,53 +331,54 @@ int egm_region_mmap(struct egm_region *region, struct vm_area_struct *vma,
 	if (check_shl_overflow((u64)pgoff, PAGE_SHIFT, &offset) ||
 	    check_add_overflow(offset, (u64)len, &end))
 		return -EOVERFLOW;
-	if (end > region->size)
+	if (end > part->size)
 		return -EINVAL;
-	if (!READ_ONCE(region->alive))
+	if (!READ_ONCE(part->region->alive))
 		return -ENODEV;
-	tenant = egm_region_tenant_file(region);
+	tenant = egm_partition_tenant_file(part);
 	if (WARN_ON_ONCE(!tenant))
 		return -EBADF;
 
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_pgoff = pgoff;
+	vma->vm_pgoff = part->first_page + pgoff;
 	vma->vm_ops = &egm_vm_ops;
-	vma->vm_private_data = region;
-	egm_region_get(region);
+	vma->vm_private_data = part;
+	egm_partition_get(part);
 	vma_set_file(vma, tenant);
 	fput(tenant);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_mmap);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_mmap);
 
 /**
- * egm_region_leaf_size() - the largest leaf a mapping of the region can use
- * @region: the region
+ * egm_partition_leaf_size() - the largest leaf a mapping of a partition
+ *	can use
+ * @part: the partition
  *
  * Return: PUD_SIZE, PMD_SIZE or PAGE_SIZE, by what the architecture maps
- * for PFNs and what fits in the region.
+ * for PFNs and what fits in the partition.
  */
-unsigned long egm_region_leaf_size(const struct egm_region *region)
+unsigned long egm_partition_leaf_size(const struct egm_partition *part)
 {
 #ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
-	if (region->size >= PUD_SIZE)
+	if (part->size >= PUD_SIZE)
 		return PUD_SIZE;
 #endif
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
-	if (region->size >= PMD_SIZE)
+	if (part->size >= PMD_SIZE)
 		return PMD_SIZE;
 #endif
 	return PAGE_SIZE;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_leaf_size);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_leaf_size);
 
 /**
- * egm_region_get_unmapped_area() - place a mapping for the largest leaves
- * @region: the region
+ * egm_partition_get_unmapped_area() - place a mapping for the largest leaves
+ * @part: the partition
  * @file: the file being mapped
  * @addr: the caller's hint; a hint (or MAP_FIXED) is respected as it is
  * @len: length of the mapping
- * @pgoff: page offset in the region
+ * @pgoff: page offset in the partition
  * @flags: mmap flags
  *
  * Over-allocates by the leaf size and shifts so that the virtual address is
@@ -334,14 +387,14 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_leaf_size);
  *
  * Return: the address, or a negative errno as an unsigned long.
  */
-unsigned long egm_region_get_unmapped_area(struct egm_region *region,
-					   struct file *file,
-					   unsigned long addr,
-					   unsigned long len,
-					   unsigned long pgoff,
-					   unsigned long flags)
+unsigned long egm_partition_get_unmapped_area(struct egm_partition *part,
+					      struct file *file,
+					      unsigned long addr,
+					      unsigned long len,
+					      unsigned long pgoff,
+					      unsigned long flags)
 {
-	unsigned long align = egm_region_leaf_size(region);
+	unsigned long align = egm_partition_leaf_size(part);
 	unsigned long len_align, addr_align;
 	u64 phys;
 
@@ -355,7 +408,7 @@ unsigned long egm_region_get_unmapped_area(struct egm_region *region,
 
 	if (check_add_overflow(len, align, &len_align))
 		goto out;
-	phys = region->base + ((u64)pgoff << PAGE_SHIFT);
+	phys = part->region->base + part->offset + ((u64)pgoff << PAGE_SHIFT);
 
 	addr_align = mm_get_unmapped_area(current->mm, file, 0, len_align,
 					  pgoff, flags);
@@ -364,4 +417,4 @@ unsigned long egm_region_get_unmapped_area(struct egm_region *region,
 out:
 	return mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags);
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_get_unmapped_area);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_get_unmapped_area);

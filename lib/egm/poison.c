@@ -42,7 +42,28 @@
 /* Header of the firmware table: the number of entries that follow. */
 #define EGM_FW_TABLE_HDR	sizeof(u64)
 
-/* Zap the whole leaf-sized blocks around pages [@start, @end). */
+/*
+ * The largest leaf a mapping of any partition of @region may use: a
+ * partition's leaves never exceed what the region's size allows.
+ */
+static u64 egm_poison_leaf(const struct egm_region *region)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	if (region->size >= PUD_SIZE)
+		return PUD_SIZE;
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	if (region->size >= PMD_SIZE)
+		return PMD_SIZE;
+#endif
+	return PAGE_SIZE;
+}
+
+/*
+ * Zap the whole leaf-sized blocks around pages [@start, @end).  A block
+ * may reach into a neighbouring partition, whose mappings there fault
+ * back in: a refault, never a stall.
+ */
 static void egm_poison_zap_blocks(struct egm_region *region, u64 leaf,
 				  unsigned long start, unsigned long end)
 {
@@ -67,7 +88,7 @@ static void egm_poison_work_fn(struct work_struct *work)
 	struct egm_region *region = container_of(work, struct egm_region,
 						 poison_work);
 	unsigned long pending[EGM_ZAP_PENDING_MAX];
-	u64 leaf = egm_region_leaf_size(region);
+	u64 leaf = egm_poison_leaf(region);
 	unsigned long start, end = 0, flags;
 	unsigned int nr, i;
 	bool all;
@@ -173,21 +194,6 @@ unsigned long egm_region_mark_poison(struct egm_region *region, u64 offset,
 	return added;
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_region_mark_poison);
-
-/**
- * egm_region_range_poisoned() - is any page of a range poisoned?
- * @region: the region
- * @first: first page index
- * @nr: number of pages
- *
- * Return: true when a page in [@first, @first + @nr) is poisoned.
- */
-bool egm_region_range_poisoned(struct egm_region *region, pgoff_t first,
-			       unsigned long nr)
-{
-	return find_next_bit(region->poison, first + nr, first) < first + nr;
-}
-EXPORT_SYMBOL_IF_KUNIT(egm_region_range_poisoned);
 
 /**
  * egm_poison_parse_table() - apply a firmware retired-page table
@@ -299,35 +305,32 @@ err_map:
 }
 
 /**
- * egm_region_poison_list() - the poisoned pages of a region
- * @region: the region
- * @offsets: filled with byte offsets from the region start, ascending
+ * egm_partition_poison_list() - the poisoned pages of a partition
+ * @part: the partition
+ * @offsets: filled with byte offsets from the partition start, ascending
  * @max: room in @offsets
  * @total: set to the number of poisoned pages (may exceed @max)
  *
  * Return: the number of offsets written.
  */
-int egm_region_poison_list(struct egm_region *region, u64 *offsets,
-			   u32 max, u32 *total)
+int egm_partition_poison_list(struct egm_partition *part, u64 *offsets,
+			      u32 max, u32 *total)
 {
-	unsigned long bit;
-	u32 n = 0;
+	unsigned long pos = 0;
+	u32 n;
 
-	for_each_set_bit(bit, region->poison, region->nr_pages) {
-		if (n < max)
-			offsets[n] = (u64)bit << PAGE_SHIFT;
-		n++;
-	}
-	*total = n;
-	return min(n, max);
+	n = egm_partition_poison_list_from(part, &pos, offsets, max);
+	*total = n + egm_partition_poison_count_from(part, pos);
+	return n;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_poison_list);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_poison_list);
 
 /**
- * egm_region_poison_list_from() - list poisoned pages from a cursor on
- * @region: the region
- * @pos: in: first page index to look at; out: where to go on from
- * @offsets: filled with byte offsets from the region start, ascending
+ * egm_partition_poison_list_from() - list poisoned pages from a cursor on
+ * @part: the partition
+ * @pos: in: first page index to look at, from the partition start; out:
+ *	where to go on from
+ * @offsets: filled with byte offsets from the partition start, ascending
  * @max: room in @offsets
  *
  * For callers that copy the list out in batches.  Pages poisoned behind
@@ -335,39 +338,56 @@ EXPORT_SYMBOL_IF_KUNIT(egm_region_poison_list);
  *
  * Return: entries written to @offsets.
  */
-u32 egm_region_poison_list_from(struct egm_region *region, unsigned long *pos,
-				u64 *offsets, u32 max)
+u32 egm_partition_poison_list_from(struct egm_partition *part,
+				   unsigned long *pos, u64 *offsets, u32 max)
 {
-	unsigned long bit = *pos;
+	unsigned long end = part->first_page + part->nr_pages;
+	unsigned long bit = part->first_page + *pos;
 	u32 n = 0;
 
 	while (n < max) {
-		bit = find_next_bit(region->poison, region->nr_pages, bit);
-		if (bit >= region->nr_pages)
+		bit = find_next_bit(part->region->poison, end, bit);
+		if (bit >= end)
 			break;
-		offsets[n++] = (u64)bit << PAGE_SHIFT;
+		offsets[n++] = (u64)(bit - part->first_page) << PAGE_SHIFT;
 		bit++;
 	}
-	*pos = bit;
+	*pos = min(bit, end) - part->first_page;
 	return n;
 }
 
 /**
- * egm_region_poison_count_from() - count poisoned pages from a page on
- * @region: the region
- * @pos: first page index to count
+ * egm_partition_poison_count_from() - count poisoned pages from a page on
+ * @part: the partition
+ * @pos: first page index to count, from the partition start
  *
- * Return: poisoned pages in [@pos, end of region).
+ * Return: poisoned pages in [@pos, end of the partition).
  */
-unsigned long egm_region_poison_count_from(struct egm_region *region,
-					   unsigned long pos)
+unsigned long egm_partition_poison_count_from(struct egm_partition *part,
+					      unsigned long pos)
 {
+	unsigned long end = part->first_page + part->nr_pages;
 	unsigned long n = 0;
 
-	for_each_set_bit_from(pos, region->poison, region->nr_pages)
+	pos += part->first_page;
+	for_each_set_bit_from(pos, part->region->poison, end)
 		n++;
 	return n;
 }
+
+/**
+ * egm_partition_nr_poisoned() - how many pages of a partition are poisoned
+ * @part: the partition
+ *
+ * Return: the count; the whole region's for the whole-region partition.
+ */
+unsigned long egm_partition_nr_poisoned(struct egm_partition *part)
+{
+	if (part->nr_pages == part->region->nr_pages)
+		return atomic_long_read(&part->region->nr_poisoned);
+	return egm_partition_poison_count_from(part, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_nr_poisoned);
 
 /**
  * egm_region_poison_granularity() - bytes each poisoned offset stands for
@@ -416,8 +436,10 @@ EXPORT_SYMBOL_NS_GPL(egm_report_poison, EGM_CORE_NS);
 static int egm_pfn_to_vma_pgoff(struct vm_area_struct *vma, unsigned long pfn,
 				pgoff_t *pgoff)
 {
-	struct egm_region *region = vma->vm_private_data;
+	struct egm_partition *part = vma->vm_private_data;
+	struct egm_region *region = part->region;
 
+	/* vm_pgoff counts from the region's start, as the PFN does. */
 	*pgoff = pfn - PHYS_PFN(region->base);
 	if (egm_region_mark_poison(region, (u64)*pgoff << PAGE_SHIFT, 1))
 		egm_region_queue_poison_zap(region, *pgoff);

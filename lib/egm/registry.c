@@ -200,9 +200,9 @@ static void egm_region_teardown(struct egm_region *region)
 {
 	if (region->poison)
 		egm_region_poison_destroy(region);
-	egm_region_sink_destroy(region);
 	egm_region_backing_destroy(region);
 	egm_region_scrub_destroy(region);
+	ida_destroy(&region->partition_ida);
 }
 
 /*
@@ -252,18 +252,6 @@ void egm_frontend_unregister(const struct egm_frontend *frontend)
 			egm_frontends[i] = NULL;
 }
 
-/* The region's last parent is gone: each frontend removes its exposure. */
-static void egm_region_frontends_gone(struct egm_region *region)
-{
-	int i;
-
-	lockdep_assert_held(&egm_registry_lock);
-
-	for (i = 0; i < EGM_FRONTENDS_MAX; i++)
-		if (egm_frontends[i] && egm_frontends[i]->region_gone)
-			egm_frontends[i]->region_gone(region);
-}
-
 /* Everything but the claim and the registry entry. */
 static int egm_region_setup(struct egm_region *region)
 {
@@ -274,8 +262,6 @@ static int egm_region_setup(struct egm_region *region)
 	err = egm_region_scrub_create(region);
 	if (!err)
 		err = egm_region_poison_create(region);
-	if (!err)
-		err = egm_region_sink_create(region);
 	if (!err)
 		err = egm_region_backing_create(region);
 	if (!err)
@@ -393,6 +379,10 @@ static struct egm_region *egm_region_create(struct device *parent,
 	INIT_LIST_HEAD(&region->attachments);
 	INIT_WORK(&region->put_work, egm_region_put_work_fn);
 	mutex_init(&region->view_lock);
+	mutex_init(&region->kaddr_lock);
+	mutex_init(&region->partition_lock);
+	xa_init(&region->partitions);
+	ida_init(&region->partition_ida);
 
 	region->res = request_mem_region(desc->base, desc->size, region->name);
 	if (!region->res) {
@@ -426,16 +416,21 @@ static struct egm_region *egm_region_create(struct device *parent,
 		err = egm_region_view_create(region);
 	if (err)
 		goto err_teardown;
-	err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
+	err = egm_region_partitions_create(region);
 	if (err)
 		goto err_view;
+	err = xa_insert(&egm_regions, desc->pxm, region, GFP_KERNEL);
+	if (err)
+		goto err_partitions;
 
 	atomic_inc(&egm_live_regions);
-	egm_region_debugfs_create(region);
 	dev_info(parent, "EGM PXM %u: region [%pa-%pa] (%llu MiB) on node %d\n",
 		 desc->pxm, &desc->base, &last, desc->size >> 20, region->nid);
 	return region;
 
+err_partitions:
+	WRITE_ONCE(region->alive, false);
+	egm_region_partitions_retire(region);
 err_view:
 	egm_region_view_destroy(region);
 err_teardown:
@@ -547,9 +542,14 @@ void egm_unregister_region(struct egm_attachment *attachment)
 
 	mutex_lock(&egm_registry_lock);
 	egm_region_view_unlink(attachment);
+	mutex_lock(&region->partition_lock);
+	/* Not the last reference: the region holds the partition too. */
+	egm_partition_put(attachment->partition);
+	attachment->partition = NULL;
 	mutex_lock(&region->view_lock);
 	list_del(&attachment->node);
 	mutex_unlock(&region->view_lock);
+	mutex_unlock(&region->partition_lock);
 	last = !--region->nr_attachments;
 	if (last) {
 		/*
@@ -558,9 +558,8 @@ void egm_unregister_region(struct egm_attachment *attachment)
 		 */
 		xa_erase(&egm_regions, region->pxm);
 		egm_region_revoke(region);
-		egm_region_frontends_gone(region);
+		egm_region_partitions_retire(region);
 		egm_region_view_destroy(region);
-		egm_region_debugfs_remove(region);
 		kref_put(&region->ref, egm_region_release_locked);
 	}
 	mutex_unlock(&egm_registry_lock);

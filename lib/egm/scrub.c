@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * egm-core scrubbing and tenancy: no user of a region ever sees data that
- * an earlier user left, and no user waits for the zeroing to get in.
+ * egm-core scrubbing and tenancy: no tenant of a partition ever sees data
+ * that an earlier tenant left, and no tenant waits for the zeroing to get
+ * in.  A partition (partition.c) is the unit of tenancy: the whole region,
+ * or a range of it an operator carved out.
  *
- * State machine (enum egm_state, under egm_region::state_lock):
+ * State machine (enum egm_state, under egm_partition::state_lock):
  *
  *   DIRTY --scrub starts--> SCRUBBING --done--> CLEAN
  *     ^  \                    |  \                 |
@@ -12,22 +14,23 @@
  *     +----stopped or failed--+                          |
  *     +<----------------- last user gone ----------------+
  *
- * What a region holds is tracked per EGM_CHUNK_SIZE chunk (egm_region::
- * dirty): every chunk is dirty when the region is created and again when a
- * tenancy ends; a chunk is clean once zeroed.  Acquiring never waits:
- * a region nobody holds is handed out at once, whatever its chunks hold.
+ * What a partition holds is tracked per EGM_CHUNK_SIZE chunk (egm_region::
+ * dirty, one bitmap for the region): every chunk of a partition is dirty
+ * when the partition is created and again when its tenancy ends; a chunk
+ * is clean once zeroed.  Acquiring never waits: a partition nobody holds
+ * is handed out at once, whatever its chunks hold.
  * What keeps the next tenant from the last one's data is that nothing maps
  * or copies a dirty chunk: a fault (CPU, KVM, or VFIO type1 mapping the
  * memory for DMA) and a read()/write() of a frontend call
- * egm_region_clean_range() first, which zeroes the dirty chunks they reach
+ * egm_partition_clean_range() first, which zeroes the dirty chunks they reach
  * (or waits while the scrub zeroes one of them: that chunk alone).
  *
  * A tenancy lasts as long as its tenant file is held (backing.c): by the
  * acquirer, by every mapping, and by every IOMMU mapping VFIO type1 made of
  * the memory.  When the last holder goes, every chunk turns dirty and a
  * background scrub is queued at once; it goes on under the next tenant if
- * one comes, so its first touches rarely find a dirty chunk.  The region is
- * CLEAN only when no chunk is dirty.
+ * one comes, so its first touches rarely find a dirty chunk.  A partition
+ * is CLEAN only when none of its chunks is dirty.
  *
  * A scrub runs one work item per CPU of the region's NUMA node (at most
  * EGM_SCRUB_MAX_WORKERS) on an unbound workqueue placed on that node; the
@@ -63,7 +66,7 @@ static struct workqueue_struct *egm_scrub_wq;
 
 /* One scrub run, shared by its workers. */
 struct egm_scrub_run {
-	struct egm_region *region;
+	struct egm_partition *part;
 	void *kaddr;
 	atomic64_t next_chunk;
 	atomic_t stop;
@@ -76,7 +79,10 @@ struct egm_scrub_worker {
 	struct egm_scrub_run *run;
 };
 
-/* Zero one chunk, skipping poisoned pages; the caller holds its bit lock. */
+/*
+ * Zero one chunk of the region, skipping poisoned pages; the caller holds
+ * its bit lock.
+ */
 static void egm_zero_chunk(struct egm_region *region, void *kaddr,
 			   unsigned long chunk)
 {
@@ -95,16 +101,18 @@ static void egm_zero_chunk(struct egm_region *region, void *kaddr,
 }
 
 /*
- * Make one chunk clean: zero it if it is dirty.  Whoever takes the chunk's
- * bit lock first zeroes it; whoever comes meanwhile waits for that chunk
- * alone and then finds it clean.  The bit lock is uninterruptible: it is
- * held for the zeroing of one chunk only.
+ * Make one chunk of @part clean (@chunk counts from the region's start):
+ * zero it if it is dirty.  Whoever takes the chunk's bit lock first zeroes
+ * it; whoever comes meanwhile waits for that chunk alone and then finds it
+ * clean.  The bit lock is uninterruptible: it is held for the zeroing of
+ * one chunk only.
  *
  * Return: true when this call zeroed the chunk.
  */
-static bool egm_clean_chunk(struct egm_region *region, void *kaddr,
+static bool egm_clean_chunk(struct egm_partition *part, void *kaddr,
 			    unsigned long chunk)
 {
+	struct egm_region *region = part->region;
 	unsigned long *lock = &region->chunk_lock[BIT_WORD(chunk)];
 	int bit = chunk % BITS_PER_LONG;
 	bool zeroed = false;
@@ -116,28 +124,29 @@ static bool egm_clean_chunk(struct egm_region *region, void *kaddr,
 	if (test_bit(chunk, region->dirty)) {
 		egm_zero_chunk(region, kaddr, chunk);
 		clear_bit_unlock(chunk, region->dirty);
-		atomic_long_dec(&region->nr_dirty);
+		atomic_long_dec(&part->nr_dirty);
 		zeroed = true;
 	}
 	clear_and_wake_up_bit(bit, lock);
 	return zeroed;
 }
 
-/* Every chunk may now hold a tenant's data. */
-static void egm_region_mark_dirty(struct egm_region *region)
+/* Every chunk of the partition may now hold a tenant's data. */
+static void egm_partition_mark_dirty(struct egm_partition *part)
 {
-	unsigned long chunk, newly = 0;
+	unsigned long chunk, end = part->first_chunk + part->nr_chunks;
+	unsigned long newly = 0;
 
-	for (chunk = 0; chunk < region->nr_chunks; chunk++)
-		if (!test_and_set_bit(chunk, region->dirty))
+	for (chunk = part->first_chunk; chunk < end; chunk++)
+		if (!test_and_set_bit(chunk, part->region->dirty))
 			newly++;
-	atomic_long_add(newly, &region->nr_dirty);
+	atomic_long_add(newly, &part->nr_dirty);
 }
 
 static bool egm_scrub_should_stop(struct egm_scrub_run *run)
 {
 	return atomic_read(&run->stop) ||
-	       atomic_read(&run->region->scrub_cancel);
+	       atomic_read(&run->part->scrub_cancel);
 }
 
 static void egm_scrub_worker_fn(struct work_struct *work)
@@ -145,17 +154,17 @@ static void egm_scrub_worker_fn(struct work_struct *work)
 	struct egm_scrub_worker *w = container_of(work, struct egm_scrub_worker,
 						  work);
 	struct egm_scrub_run *run = w->run;
-	struct egm_region *region = run->region;
+	struct egm_partition *part = run->part;
 	u64 chunk;
 
 	while (!egm_scrub_should_stop(run)) {
 		chunk = atomic64_fetch_inc(&run->next_chunk);
-		if (chunk >= region->nr_chunks)
+		if (chunk >= part->nr_chunks)
 			break;
-		egm_clean_chunk(region, run->kaddr, chunk);
+		egm_clean_chunk(part, run->kaddr, part->first_chunk + chunk);
 		atomic64_add(min_t(u64, EGM_CHUNK_SIZE,
-				   region->size - chunk * EGM_CHUNK_SIZE),
-			     &region->scrub_done);
+				   part->size - chunk * EGM_CHUNK_SIZE),
+			     &part->scrub_done);
 		cond_resched();
 	}
 	if (atomic_dec_and_test(&run->running))
@@ -173,20 +182,36 @@ static unsigned int egm_scrub_nr_workers(struct egm_region *region,
 		       EGM_SCRUB_MAX_WORKERS);
 }
 
+/* One more scrub (or access zeroing) of @part; false when it is stopped. */
+static bool egm_scrub_enter(struct egm_partition *part)
+{
+	atomic_inc(&part->scrub_runs);
+	/* Pairs with egm_partition_scrub_stop(): one of us sees the other. */
+	smp_mb__after_atomic();
+	return !atomic_read(&part->scrub_cancel);
+}
+
+static void egm_scrub_exit_run(struct egm_partition *part)
+{
+	if (atomic_dec_and_test(&part->scrub_runs))
+		wake_up_all(&part->scrub_wq);
+}
+
 /*
- * Zero every dirty chunk of the region, skipping poisoned pages.  With
+ * Zero every dirty chunk of the partition, skipping poisoned pages.  With
  * @killable, a fatal signal to the caller stops the workers.
  *
  * Return: 0 when every chunk was visited (each is clean, or was dirtied
  * again by a tenancy that ended meanwhile, which queues another scrub);
- * -EINTR when stopped (fatal signal or revoke); -ENOMEM, or -ENXIO when
- * the memory cannot be mapped.
+ * -EINTR when stopped (fatal signal, revoke or deletion); -ENOMEM, or
+ * -ENXIO when the memory cannot be mapped.
  */
-static int egm_scrub_run(struct egm_region *region, bool killable)
+static int egm_scrub_run(struct egm_partition *part, bool killable)
 {
+	struct egm_region *region = part->region;
 	struct egm_scrub_worker *workers;
 	struct egm_scrub_run run = {
-		.region = region,
+		.part = part,
 	};
 	unsigned int nr, i;
 	u64 start, done;
@@ -197,24 +222,19 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 	if (killable && fatal_signal_pending(current))
 		return -EINTR;
 
-	mutex_lock(&region->state_lock);
-	run.kaddr = egm_region_kaddr_locked(region);
-	mutex_unlock(&region->state_lock);
+	run.kaddr = egm_region_kaddr(region);
 	if (!run.kaddr) {
-		pr_err("PXM %u: cannot map the region to scrub it\n", region->pxm);
+		pr_err("%s: cannot map the memory to scrub it\n", part->name);
 		return -ENXIO;
 	}
 
-	atomic_inc(&region->scrub_runs);
-	/* Pairs with egm_region_scrub_stop(): one of us sees the other. */
-	smp_mb__after_atomic();
-	if (atomic_read(&region->scrub_cancel)) {
+	if (!egm_scrub_enter(part)) {
 		ret = -EINTR;
 		goto out;
 	}
-	nr = egm_scrub_nr_workers(region, region->nr_chunks);
+	nr = egm_scrub_nr_workers(region, part->nr_chunks);
 	start = ktime_get_ns();
-	trace_egm_scrub_begin(region->pxm, region->size, nr);
+	trace_egm_scrub_begin(region->pxm, part->size, nr);
 	workers = kcalloc(nr, sizeof(*workers), GFP_KERNEL);
 	if (!workers) {
 		ret = -ENOMEM;
@@ -222,7 +242,7 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 	}
 
 	atomic64_set(&run.next_chunk, 0);
-	atomic64_set(&region->scrub_done, 0);
+	atomic64_set(&part->scrub_done, 0);
 	atomic_set(&run.stop, 0);
 	atomic_set(&run.running, nr);
 	init_completion(&run.done);
@@ -243,108 +263,107 @@ static int egm_scrub_run(struct egm_region *region, bool killable)
 	kfree(workers);
 
 	/* A chunk that was taken was made clean: all taken means all done. */
-	if (atomic64_read(&run.next_chunk) < region->nr_chunks)
+	if (atomic64_read(&run.next_chunk) < part->nr_chunks)
 		ret = -EINTR;
 out_trace:
 	done = min_t(u64, (u64)atomic64_read(&run.next_chunk) * EGM_CHUNK_SIZE,
-		     region->size);
+		     part->size);
 	trace_egm_scrub_end(region->pxm, done, ktime_get_ns() - start, ret);
 out:
-	if (atomic_dec_and_test(&region->scrub_runs))
-		wake_up_all(&region->state_wq);
+	egm_scrub_exit_run(part);
 	return ret;
 }
 
 /**
- * egm_region_scrubs_running() - how many scrubs of a region are running
- * @region: the region
+ * egm_partition_scrubs_running() - how many scrubs of a partition run
+ * @part: the partition
  *
  * Return: scrubs in progress: background ones, and the zeroing of chunks
- * that accesses do first (egm_region_clean_range()).
+ * that accesses do first (egm_partition_clean_range()).
  */
-int egm_region_scrubs_running(struct egm_region *region)
+int egm_partition_scrubs_running(struct egm_partition *part)
 {
-	return atomic_read(&region->scrub_runs);
+	return atomic_read(&part->scrub_runs);
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_scrubs_running);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_scrubs_running);
 
 /*
- * Where a region nobody holds stands after a scrub, or before one: CLEAN
- * when no chunk is dirty, else DIRTY.  A tenancy can end in the middle of
- * a scrub (queueing the next one), and that scrub may still zero every chunk
- * the tenancy dirtied: the region is then DIRTY with nothing left to do.
- * A region in use stays so.  Returns whether the state changed.
+ * Where a partition nobody holds stands after a scrub, or before one:
+ * CLEAN when no chunk is dirty, else DIRTY.  A tenancy can end in the
+ * middle of a scrub (queueing the next one), and that scrub may still zero
+ * every chunk the tenancy dirtied: the partition is then DIRTY with nothing
+ * left to do.  A partition in use stays so.  Returns whether the state
+ * changed.
  */
-static bool egm_region_settle(struct egm_region *region)
+static bool egm_partition_settle(struct egm_partition *part)
 {
-	enum egm_state old = region->state;
+	enum egm_state old = part->state;
 
-	lockdep_assert_held(&region->state_lock);
+	lockdep_assert_held(&part->state_lock);
 	/* Under state_lock no tenancy is marking chunks dirty: see above. */
 	if (old == EGM_DIRTY || old == EGM_SCRUBBING)
-		region->state = atomic_long_read(&region->nr_dirty) ?
-				EGM_DIRTY : EGM_CLEAN;
-	return region->state != old;
+		part->state = atomic_long_read(&part->nr_dirty) ?
+			      EGM_DIRTY : EGM_CLEAN;
+	return part->state != old;
 }
 
 /*
- * Finish a scrub.  A region nobody took meanwhile becomes CLEAN, or DIRTY
- * again when chunks are left; one that was taken stays IN_USE.
+ * Finish a scrub.  A partition nobody took meanwhile becomes CLEAN, or
+ * DIRTY again when chunks are left; one that was taken stays IN_USE.
  */
-static void egm_scrub_finish(struct egm_region *region, int ret)
+static void egm_scrub_finish(struct egm_partition *part, int ret)
 {
 	enum egm_state state;
 	bool changed;
 
-	mutex_lock(&region->state_lock);
-	region->scrub_error = ret;
-	changed = egm_region_settle(region);
-	state = region->state;
-	mutex_unlock(&region->state_lock);
+	mutex_lock(&part->state_lock);
+	part->scrub_error = ret;
+	changed = egm_partition_settle(part);
+	state = part->state;
+	mutex_unlock(&part->state_lock);
 	if (changed)
-		egm_region_view_notify(region, state);
+		egm_partition_notify(part, state);
 
 	if (ret && ret != -EINTR)
-		pr_err("PXM %u: scrub failed (%d), %ld chunks stay dirty\n",
-		       region->pxm, ret, atomic_long_read(&region->nr_dirty));
+		pr_err("%s: scrub failed (%d), %ld chunks stay dirty\n",
+		       part->name, ret, atomic_long_read(&part->nr_dirty));
 	else
-		pr_debug("PXM %u: scrub %s\n", region->pxm,
-			 ret ? "stopped" : "done");
+		pr_debug("%s: scrub %s\n", part->name, ret ? "stopped" : "done");
 }
 
 /*
  * The background scrub: runs while chunks are dirty, whether a tenant has
- * taken the region meanwhile or not.
+ * taken the partition meanwhile or not.
  */
 static void egm_scrub_work_fn(struct work_struct *work)
 {
-	struct egm_region *region = container_of(work, struct egm_region,
-						 scrub_work);
+	struct egm_partition *part = container_of(work, struct egm_partition,
+						  scrub_work);
 	bool run, notify = false;
 	enum egm_state state;
 
-	mutex_lock(&region->state_lock);
-	run = atomic_long_read(&region->nr_dirty) &&
-	      !atomic_read(&region->scrub_cancel);
-	if (run && region->state == EGM_DIRTY) {
-		region->state = EGM_SCRUBBING;
+	mutex_lock(&part->state_lock);
+	run = atomic_long_read(&part->nr_dirty) &&
+	      !atomic_read(&part->scrub_cancel);
+	if (run && part->state == EGM_DIRTY) {
+		part->state = EGM_SCRUBBING;
 		notify = true;
 	} else if (!run) {
-		notify = egm_region_settle(region);
+		notify = egm_partition_settle(part);
 	}
-	state = region->state;
-	mutex_unlock(&region->state_lock);
+	state = part->state;
+	mutex_unlock(&part->state_lock);
 
 	if (notify)
-		egm_region_view_notify(region, state);
+		egm_partition_notify(part, state);
 	if (run)
-		egm_scrub_finish(region, egm_scrub_run(region, false));
-	/* Revoke waits for this work under egm_registry_lock. */
-	egm_region_put_async(region);
+		egm_scrub_finish(part, egm_scrub_run(part, false));
+	/* Revoke and deletion wait for this work under their locks. */
+	egm_partition_put_async(part);
 }
 
 /**
- * egm_region_scrub_create() - set up a new region's scrubbing and tenancy
+ * egm_region_scrub_create() - set up a new region's chunk bitmaps
  * @region: the region, its size known
  *
  * Every chunk starts dirty: nothing is known of what the memory holds.
@@ -353,10 +372,6 @@ static void egm_scrub_work_fn(struct work_struct *work)
  */
 int egm_region_scrub_create(struct egm_region *region)
 {
-	mutex_init(&region->state_lock);
-	init_waitqueue_head(&region->state_wq);
-	INIT_WORK(&region->scrub_work, egm_scrub_work_fn);
-	region->state = EGM_DIRTY;
 	region->nr_chunks = DIV_ROUND_UP(region->size, EGM_CHUNK_SIZE);
 	region->dirty = bitmap_zalloc_node(region->nr_chunks, GFP_KERNEL,
 					   region->nid);
@@ -366,7 +381,7 @@ int egm_region_scrub_create(struct egm_region *region)
 		egm_region_scrub_destroy(region);
 		return -ENOMEM;
 	}
-	egm_region_mark_dirty(region);
+	bitmap_fill(region->dirty, region->nr_chunks);
 	return 0;
 }
 
@@ -380,104 +395,128 @@ void egm_region_scrub_destroy(struct egm_region *region)
 }
 
 /**
- * egm_region_kick_scrub() - start a background scrub if the region is dirty
- * @region: the region
+ * egm_partition_scrub_init() - set up a new partition's tenancy
+ * @part: the partition, its range set and not yet visible
  *
- * Frontends call this when they expose a region, so that it is clean by
- * the time the first user touches it.  The work holds a region reference.
+ * Every chunk of it starts dirty: an earlier partition over the same range
+ * may have had a tenant.
  */
-void egm_region_kick_scrub(struct egm_region *region)
+void egm_partition_scrub_init(struct egm_partition *part)
 {
-	if (atomic_read(&region->scrub_cancel))
+	mutex_init(&part->state_lock);
+	init_waitqueue_head(&part->scrub_wq);
+	INIT_WORK(&part->scrub_work, egm_scrub_work_fn);
+	part->state = EGM_DIRTY;
+	/*
+	 * Atomically, bit by bit: a neighbour's chunks share the words.
+	 * Chunks an earlier partition left dirty are counted too.
+	 */
+	egm_partition_mark_dirty(part);
+	atomic_long_set(&part->nr_dirty, part->nr_chunks);
+}
+
+/**
+ * egm_partition_kick_scrub() - start a background scrub if the partition
+ *	is dirty
+ * @part: the partition
+ *
+ * Frontends call this when they expose a partition, so that it is clean by
+ * the time the first user touches it.  The work holds a reference.
+ */
+void egm_partition_kick_scrub(struct egm_partition *part)
+{
+	if (atomic_read(&part->scrub_cancel))
 		return;
 	/*
 	 * The coordinator waits for the chunk workers, so it runs on another
 	 * workqueue than they do.
 	 */
-	egm_region_get(region);
-	if (!queue_work(egm_wq, &region->scrub_work))
-		egm_region_put(region);
+	egm_partition_get(part);
+	if (!queue_work(egm_wq, &part->scrub_work))
+		egm_partition_put_async(part);
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_kick_scrub);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_kick_scrub);
 
 /**
- * egm_region_scrub_stop() - stop every scrub of a region for good
- * @region: the region, revoked
+ * egm_partition_scrub_stop() - stop every scrub of a partition for good
+ * @part: the partition, revoked or being deleted
  *
  * Stops the background scrub and the zeroing of chunks that accesses do
  * first, and returns when none of them writes to the memory any more (each
  * stops at the end of its chunk).
  *
  * Context: process context; waits for running scrubs.  The caller holds a
- * region reference of its own, so dropping the work's reference here is
- * never the last put.
+ * reference of its own, so dropping the work's reference here is never
+ * the last put.
  */
-void egm_region_scrub_stop(struct egm_region *region)
+void egm_partition_scrub_stop(struct egm_partition *part)
 {
-	atomic_set(&region->scrub_cancel, 1);
-	/* Pairs with egm_scrub_run(): see the run, or have it see the cancel. */
+	atomic_set(&part->scrub_cancel, 1);
+	/* Pairs with egm_scrub_enter(): see the run, or have it see the cancel. */
 	smp_mb();
-	if (cancel_work_sync(&region->scrub_work))
-		egm_region_put_async(region);
-	wait_event(region->state_wq, !atomic_read(&region->scrub_runs));
+	if (cancel_work_sync(&part->scrub_work))
+		egm_partition_put_async(part);
+	wait_event(part->scrub_wq, !atomic_read(&part->scrub_runs));
 }
 
 /**
- * egm_region_scrub() - scrub a region that nobody holds, in the caller's
- *	context
- * @region: the region
+ * egm_partition_scrub() - scrub a partition that nobody holds, in the
+ *	caller's context
+ * @part: the partition
  * @killable: a fatal signal stops the scrub
  *
- * Return: 0 when the region is clean (or in use: nothing to do); -EBUSY
- * when a scrub is already running; -EINTR when stopped, leaving the region
- * DIRTY; another negative errno when the memory cannot be scrubbed.
+ * Return: 0 when the partition is clean (or in use: nothing to do); -EBUSY
+ * when a scrub is already running; -EINTR when stopped, leaving it DIRTY;
+ * another negative errno when the memory cannot be scrubbed.
  */
-int egm_region_scrub(struct egm_region *region, bool killable)
+int egm_partition_scrub(struct egm_partition *part, bool killable)
 {
 	int ret;
 
-	mutex_lock(&region->state_lock);
-	switch (region->state) {
+	mutex_lock(&part->state_lock);
+	switch (part->state) {
 	case EGM_SCRUBBING:
-		mutex_unlock(&region->state_lock);
+		mutex_unlock(&part->state_lock);
 		return -EBUSY;
 	case EGM_CLEAN:
 	case EGM_IN_USE:
-		mutex_unlock(&region->state_lock);
+		mutex_unlock(&part->state_lock);
 		return 0;
 	case EGM_DIRTY:
 		break;
 	}
-	region->state = EGM_SCRUBBING;
-	mutex_unlock(&region->state_lock);
-	egm_region_view_notify(region, EGM_SCRUBBING);
+	part->state = EGM_SCRUBBING;
+	mutex_unlock(&part->state_lock);
+	egm_partition_notify(part, EGM_SCRUBBING);
 
-	ret = egm_scrub_run(region, killable);
-	egm_scrub_finish(region, ret);
+	ret = egm_scrub_run(part, killable);
+	egm_scrub_finish(part, ret);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_scrub);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_scrub);
 
 /**
- * egm_region_clean_range() - zero what an access is about to reach
- * @region: the region, acquired
- * @first: first page of the access, from the start of the region
+ * egm_partition_clean_range() - zero what an access is about to reach
+ * @part: the partition, acquired
+ * @first: first page of the access, from the start of the partition
  * @nr: number of pages
  *
  * Called before a range is mapped (a fault) or copied (read()/write()):
  * zeroes each dirty chunk of the range, or waits while the scrub zeroes
  * it.  Cheap when the range is clean: one bit test per chunk.  It runs
  * outside egm_srcu (a reset does not wait for it); revoke stops it and
- * waits for it through @region->scrub_runs instead.
+ * waits for it through @part->scrub_runs instead.
  *
  * Context: process context; may sleep.
  * Return: 0 when every chunk of the range is clean; -ENODEV when revoked.
  */
-int egm_region_clean_range(struct egm_region *region, pgoff_t first,
-			   unsigned long nr)
+int egm_partition_clean_range(struct egm_partition *part, pgoff_t first,
+			      unsigned long nr)
 {
-	unsigned long chunk = first / EGM_CHUNK_PAGES;
-	unsigned long last = (first + nr - 1) / EGM_CHUNK_PAGES;
+	struct egm_region *region = part->region;
+	unsigned long chunk = (part->first_page + first) / EGM_CHUNK_PAGES;
+	unsigned long last = (part->first_page + first + nr - 1) /
+			     EGM_CHUNK_PAGES;
 	void *kaddr = READ_ONCE(region->kaddr);
 	int ret = 0;
 
@@ -487,97 +526,98 @@ int egm_region_clean_range(struct egm_region *region, pgoff_t first,
 		chunk++;
 	if (chunk > last)
 		return 0;
-	/* egm_region_acquire() made the mapping. */
+	/* egm_partition_acquire() made the mapping. */
 	if (WARN_ON_ONCE(!kaddr))
 		return -ENXIO;
 
-	atomic_inc(&region->scrub_runs);
-	/* Pairs with egm_region_scrub_stop(): one of us sees the other. */
-	smp_mb__after_atomic();
-	for (; chunk <= last; chunk++) {
-		if (atomic_read(&region->scrub_cancel)) {
-			ret = -ENODEV;
-			break;
+	if (egm_scrub_enter(part)) {
+		for (; chunk <= last; chunk++) {
+			if (atomic_read(&part->scrub_cancel)) {
+				ret = -ENODEV;
+				break;
+			}
+			if (egm_clean_chunk(part, kaddr, chunk))
+				atomic64_inc(&part->access_scrubs);
 		}
-		if (egm_clean_chunk(region, kaddr, chunk))
-			atomic64_inc(&region->access_scrubs);
+	} else {
+		ret = -ENODEV;
 	}
-	if (atomic_dec_and_test(&region->scrub_runs))
-		wake_up_all(&region->state_wq);
+	egm_scrub_exit_run(part);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_clean_range);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_clean_range);
 
 /**
- * egm_region_acquire() - hand a region to a new user, without waiting
- * @region: the region
+ * egm_partition_acquire() - hand a partition to a new user, without waiting
+ * @part: the partition
  *
- * The region becomes EGM_IN_USE with a new tenant file, and the caller
- * holds a region reference; egm_region_release() drops both.  Exclusive:
- * only one acquire succeeds until the tenancy has ended.  It never waits
- * for zeroing: chunks still dirty are zeroed by the background scrub, or
- * by the first access that reaches them (egm_region_clean_range()).
+ * The partition becomes EGM_IN_USE with a new tenant file, and the caller
+ * holds a reference; egm_partition_release() drops both.  Exclusive: only
+ * one acquire succeeds until the tenancy has ended.  It never waits for
+ * zeroing: chunks still dirty are zeroed by the background scrub, or by
+ * the first access that reaches them (egm_partition_clean_range()).
  *
  * Context: process context.
- * Return: 0; -EBUSY when the region is in use; -ENODEV when revoked;
- * -ENOMEM, also when the memory cannot be mapped to be zeroed.
+ * Return: 0; -EBUSY when the partition is in use; -ENODEV when revoked or
+ * deleted; -ENOMEM, also when the memory cannot be mapped to be zeroed.
  */
-int egm_region_acquire(struct egm_region *region)
+int egm_partition_acquire(struct egm_partition *part)
 {
-	enum egm_state state;
+	struct egm_region *region = part->region;
 	struct file *file;
 	int ret = 0;
 
 	if (!READ_ONCE(region->alive))
 		return -ENODEV;
+	if (!egm_region_kaddr(region)) {
+		pr_err("%s: cannot map the memory to zero it\n", part->name);
+		return -ENOMEM;
+	}
 
-	mutex_lock(&region->state_lock);
-	state = region->state;
-	if (state == EGM_IN_USE) {
+	mutex_lock(&part->state_lock);
+	if (part->removed) {
+		ret = -ENODEV;
+	} else if (part->state == EGM_IN_USE) {
 		ret = -EBUSY;
-	} else if (!egm_region_kaddr_locked(region)) {
-		pr_err("PXM %u: cannot map the region to zero it\n",
-		       region->pxm);
-		ret = -ENOMEM;
 	} else {
-		file = egm_region_tenant_file_create(region);
+		file = egm_partition_tenant_file_create(part);
 		if (IS_ERR(file)) {
 			ret = PTR_ERR(file);
 		} else {
-			region->tenancy = file;
-			region->acquirer_holds = true;
-			region->state = EGM_IN_USE;
-			egm_region_get(region);
+			part->tenancy = file;
+			part->acquirer_holds = true;
+			part->state = EGM_IN_USE;
+			egm_partition_get(part);
 			trace_egm_tenant_acquire(region->pxm);
 		}
 	}
-	mutex_unlock(&region->state_lock);
+	mutex_unlock(&part->state_lock);
 	if (ret)
 		return ret;
 
-	egm_region_view_notify(region, EGM_IN_USE);
+	egm_partition_notify(part, EGM_IN_USE);
 	/* A scrub stopped or failed earlier: the chunks still need it. */
-	if (atomic_long_read(&region->nr_dirty))
-		egm_region_kick_scrub(region);
+	if (atomic_long_read(&part->nr_dirty))
+		egm_partition_kick_scrub(part);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_acquire);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_acquire);
 
 /**
- * egm_region_release() - the acquirer is done with the region
- * @region: the region, from egm_region_acquire()
+ * egm_partition_release() - the acquirer is done with the partition
+ * @part: the partition, from egm_partition_acquire()
  *
  * Drops the acquirer's hold on the tenant file, and its reference.  The
  * tenancy goes on while mappings, or IOMMU mappings of them, hold the file.
  */
-void egm_region_release(struct egm_region *region)
+void egm_partition_release(struct egm_partition *part)
 {
 	struct file *file;
 
-	mutex_lock(&region->state_lock);
-	file = region->acquirer_holds ? region->tenancy : NULL;
-	region->acquirer_holds = false;
-	mutex_unlock(&region->state_lock);
+	mutex_lock(&part->state_lock);
+	file = part->acquirer_holds ? part->tenancy : NULL;
+	part->acquirer_holds = false;
+	mutex_unlock(&part->state_lock);
 
 	/*
 	 * Synchronous, so that a release that ends the tenancy has ended it
@@ -585,85 +625,104 @@ void egm_region_release(struct egm_region *region)
 	 */
 	if (!WARN_ON_ONCE(!file))
 		__fput_sync(file);
-	egm_region_put(region);
+	egm_partition_put(part);
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_release);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_release);
 
 /**
- * egm_region_tenant_file() - the file a mapping of the acquired region uses
- * @region: the region, acquired
+ * egm_partition_tenant_file() - the file a mapping of the acquired
+ *	partition uses
+ * @part: the partition, acquired
  *
  * Return: the tenant file with a reference for the caller, or NULL when
- * the acquirer has released the region.
+ * the acquirer has released the partition.
  */
-struct file *egm_region_tenant_file(struct egm_region *region)
+struct file *egm_partition_tenant_file(struct egm_partition *part)
 {
 	struct file *file;
 
-	mutex_lock(&region->state_lock);
-	file = region->acquirer_holds ? get_file(region->tenancy) : NULL;
-	mutex_unlock(&region->state_lock);
+	mutex_lock(&part->state_lock);
+	file = part->acquirer_holds ? get_file(part->tenancy) : NULL;
+	mutex_unlock(&part->state_lock);
 	return file;
 }
 
 /**
- * egm_region_tenant_holders() - how many hold the current tenancy
- * @region: the region
+ * egm_partition_tenant_holders() - how many hold the current tenancy
+ * @part: the partition
  *
  * Return: the references to the tenant file (the acquirer, each mapping,
  * each VFIO DMA mapping), or 0 when no tenancy is going on.
  */
-long egm_region_tenant_holders(struct egm_region *region)
+long egm_partition_tenant_holders(struct egm_partition *part)
 {
 	long holders = 0;
 
-	mutex_lock(&region->state_lock);
-	if (region->tenancy)
-		holders = file_count(region->tenancy);
-	mutex_unlock(&region->state_lock);
+	mutex_lock(&part->state_lock);
+	if (part->tenancy)
+		holders = file_count(part->tenancy);
+	mutex_unlock(&part->state_lock);
 	return holders;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_tenant_holders);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_tenant_holders);
 
 /**
- * egm_region_end_tenancy() - the tenant file's last holder is gone
- * @region: the region
+ * egm_partition_end_tenancy() - the tenant file's last holder is gone
+ * @part: the partition
  *
  * No CPU and no IOMMU maps the memory any more: every chunk turns dirty,
  * the sink is wiped, and a background scrub is queued.
  */
-void egm_region_end_tenancy(struct egm_region *region)
+void egm_partition_end_tenancy(struct egm_partition *part)
 {
-	mutex_lock(&region->state_lock);
-	WARN_ON_ONCE(region->state != EGM_IN_USE);
-	egm_region_mark_dirty(region);
-	egm_region_sink_scrub(region);
-	region->state = EGM_DIRTY;
-	region->tenancy = NULL;
-	mutex_unlock(&region->state_lock);
-	trace_egm_tenant_release(region->pxm);
-	egm_region_view_notify(region, EGM_DIRTY);
+	mutex_lock(&part->state_lock);
+	WARN_ON_ONCE(part->state != EGM_IN_USE);
+	egm_partition_mark_dirty(part);
+	egm_partition_sink_scrub(part);
+	part->state = EGM_DIRTY;
+	part->tenancy = NULL;
+	mutex_unlock(&part->state_lock);
+	trace_egm_tenant_release(part->region->pxm);
+	egm_partition_notify(part, EGM_DIRTY);
 
-	pr_debug("PXM %u: tenancy ended\n", region->pxm);
-	egm_region_kick_scrub(region);
+	pr_debug("%s: tenancy ended\n", part->name);
+	egm_partition_kick_scrub(part);
 }
 
 /**
- * egm_region_state() - where a region is in the state machine
- * @region: the region
+ * egm_partition_mark_removed() - no new tenant may take the partition
+ * @part: the partition, being deleted
+ *
+ * Return: true when it was marked; false when it has a tenant, and stays.
+ */
+bool egm_partition_mark_removed(struct egm_partition *part)
+{
+	bool removed;
+
+	mutex_lock(&part->state_lock);
+	removed = part->state != EGM_IN_USE;
+	if (removed)
+		part->removed = true;
+	mutex_unlock(&part->state_lock);
+	return removed;
+}
+
+/**
+ * egm_partition_state() - where a partition is in the state machine
+ * @part: the partition
  *
  * Return: the current state; it may change as soon as the lock is dropped.
  */
-enum egm_state egm_region_state(struct egm_region *region)
+enum egm_state egm_partition_state(struct egm_partition *part)
 {
 	enum egm_state state;
 
-	mutex_lock(&region->state_lock);
-	state = region->state;
-	mutex_unlock(&region->state_lock);
+	mutex_lock(&part->state_lock);
+	state = part->state;
+	mutex_unlock(&part->state_lock);
 	return state;
 }
-EXPORT_SYMBOL_IF_KUNIT(egm_region_state);
+EXPORT_SYMBOL_IF_KUNIT(egm_partition_state);
 
 int egm_scrub_init(void)
 {

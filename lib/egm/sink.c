@@ -8,7 +8,7 @@
  * FAULT_FLAG_REMOTE; if a retired page failed that fault with
  * VM_FAULT_HWPOISON, VFIO_IOMMU_MAP_DMA would fail and the VM would not
  * start.  Firmware retires pages on every host sooner or later, so a remote
- * fault on a retired page installs the region's sink instead: one zeroed
+ * fault on a retired page installs the partition's sink instead: one zeroed
  * host page, marked reserved so that type1 takes it as it takes the rest of
  * the region, standing in for every retired page of the mapping.
  *
@@ -22,6 +22,10 @@
  * VMM turns into a memory error in the guest.  Once a remote fault has put
  * the sink into the page table, CPU accesses of that page reach the sink
  * too: the page is still never touched.
+ *
+ * Each partition has a sink of its own: what one tenant's device wrote
+ * through a retired page must never be what another tenant's reads.  The
+ * fault that maps it is in mmap.c, with the rest of the fault path.
  */
 #define pr_fmt(fmt) "egm_core: " fmt
 
@@ -32,78 +36,42 @@
 
 #include "egm_internal.h"
 
-/*
- * Test only, /sys/kernel/debug/egm/retired_sink: N makes remote faults on
- * retired pages fail as local ones do, which is what the DMA suite's
- * control shows (VFIO_IOMMU_MAP_DMA then fails).
- */
-bool egm_sink_enabled = true;
-
-int egm_region_sink_create(struct egm_region *region)
+int egm_partition_sink_create(struct egm_partition *part)
 {
 	struct page *page;
 
-	page = alloc_pages_node(region->nid, GFP_KERNEL | __GFP_ZERO, 0);
+	page = alloc_pages_node(part->region->nid, GFP_KERNEL | __GFP_ZERO, 0);
 	if (!page)
 		return -ENOMEM;
 	/* type1 maps PFNMAP PFNs only when they are not ordinary pages. */
 	SetPageReserved(page);
-	region->sink = page;
+	part->sink = page;
 	return 0;
 }
 
 /* Called once the last reference is gone: nothing maps the sink. */
-void egm_region_sink_destroy(struct egm_region *region)
+void egm_partition_sink_destroy(struct egm_partition *part)
 {
-	if (!region->sink)
+	if (!part->sink)
 		return;
-	ClearPageReserved(region->sink);
-	__free_page(region->sink);
-	region->sink = NULL;
-}
-
-/**
- * egm_region_sink_fault() - map the sink in place of a retired page
- * @vmf: a remote fault on a poisoned page of @region
- * @region: the region
- * @pgoff: the page, from the start of @region
- *
- * Context: the fault path, in an egm_srcu read section.
- * Return: VM_FAULT_NOPAGE, or what vmf_insert_pfn() returned;
- * VM_FAULT_HWPOISON when the sink is switched off (debugfs, tests only).
- */
-vm_fault_t egm_region_sink_fault(struct vm_fault *vmf,
-				 struct egm_region *region, pgoff_t pgoff)
-{
-	vm_fault_t ret;
-
-	if (!READ_ONCE(egm_sink_enabled))
-		return VM_FAULT_HWPOISON;
-	ret = vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(region->sink));
-	if (ret != VM_FAULT_NOPAGE)
-		return ret;
-
-	atomic64_inc(&region->sink_faults);
-	if (!atomic_xchg(&region->sink_told, 1))
-		pr_info("PXM %u: %s[%d] maps retired pages for DMA; the sink stands in for them (first at +%#llx)\n",
-			region->pxm, current->comm, task_pid_nr(current),
-			(u64)pgoff << PAGE_SHIFT);
-	return ret;
+	ClearPageReserved(part->sink);
+	__free_page(part->sink);
+	part->sink = NULL;
 }
 
 /*
  * Between tenants, with no mapping left: report and wipe what the last
  * tenant wrote through retired pages.
  */
-void egm_region_sink_scrub(struct egm_region *region)
+void egm_partition_sink_scrub(struct egm_partition *part)
 {
-	void *sink = page_address(region->sink);
+	void *sink = page_address(part->sink);
 
-	atomic_set(&region->sink_told, 0);
+	atomic_set(&part->sink_told, 0);
 	if (!memchr_inv(sink, 0, PAGE_SIZE))
 		return;
-	atomic64_inc(&region->sink_writes);
-	pr_warn("PXM %u: the last tenant wrote to retired pages (a device or the guest); the sink took the writes and is zeroed\n",
-		region->pxm);
+	atomic64_inc(&part->sink_writes);
+	pr_warn("%s: the last tenant wrote to retired pages (a device or the guest); the sink took the writes and is zeroed\n",
+		part->name);
 	memset(sink, 0, PAGE_SIZE);
 }

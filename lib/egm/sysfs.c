@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * egm-core sysfs: /sys/class/egm/egm<pxm>, a read-only view of every live
- * region whatever its frontend (Documentation/ABI/testing/sysfs-class-egm).
+ * egm-core sysfs: /sys/class/egm/egm<pxm>, the view of every live region
+ * whatever its frontend, with a directory per partition, and the three
+ * attributes through which an operator divides a region into partitions
+ * (Documentation/ABI/testing/sysfs-class-egm).
  *
  * The view is for operators and their tools, so reading it never acquires,
  * dirties or scrubs a region, and never waits for a tenant: a VM keeps
- * running while it is read.  Attributes that tools in the field read under
+ * running while it is read.  The region-wide values (state, dirty_bytes,
+ * scrub_progress) are summed over the partitions under RCU, without the
+ * partition lock, which deletion holds while it waits for this view's
+ * readers of the partition it removes.  Attributes that tools in the field read under
  * these names (egm_size, gpu_devices; NVIDIA's EGM driver, KubeVirt) keep
  * those tools' formats.  A change of state (dirty, scrubbing, clean,
  * in_use) is announced with a KOBJ_CHANGE uevent carrying EGM_STATE=, so
@@ -14,8 +19,11 @@
  * The device is created with the region and unregistered when the region
  * is retired, both under egm_registry_lock; device_del() waits for the
  * attribute readers, so they need no reference of their own, and they
- * must not take egm_registry_lock (the region's view_lock instead).  Frontends
- * hang their devices below it (the chardev's), and say through their
+ * must not take egm_registry_lock (the region's view_lock instead).  The
+ * writers (partition_create, partition_delete, layout) take the region's
+ * partition_lock, never egm_registry_lock, for the same reason; retirement
+ * removes the partitions before it removes the view.  Frontends hang their
+ * devices below it (the chardev's), and say through their
  * egm_frontend.show how they expose the region ("frontends").
  */
 #define pr_fmt(fmt) "egm_core: " fmt
@@ -104,13 +112,30 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(state);
 
+/* Bytes of @part that may still hold an earlier tenant's data. */
+static u64 egm_partition_dirty_bytes(struct egm_partition *part)
+{
+	u64 bytes = (u64)atomic_long_read(&part->nr_dirty) * EGM_CHUNK_SIZE;
+
+	return min(bytes, part->size);
+}
+
+/* Over every partition of the region: see egm_region_state(). */
 static ssize_t scrub_progress_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
 	struct egm_region *region = to_region(dev);
+	struct egm_partition *part;
+	unsigned long index;
+	u64 done = 0, size = 0;
 
-	return sysfs_emit(buf, "%lld %llu\n",
-			  atomic64_read(&region->scrub_done), region->size);
+	rcu_read_lock();
+	xa_for_each(&region->partitions, index, part) {
+		done += atomic64_read(&part->scrub_done);
+		size += part->size;
+	}
+	rcu_read_unlock();
+	return sysfs_emit(buf, "%llu %llu\n", done, size);
 }
 static DEVICE_ATTR_RO(scrub_progress);
 
@@ -118,9 +143,15 @@ static ssize_t dirty_bytes_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
 	struct egm_region *region = to_region(dev);
-	u64 bytes = (u64)atomic_long_read(&region->nr_dirty) * EGM_CHUNK_SIZE;
+	struct egm_partition *part;
+	unsigned long index;
+	u64 bytes = 0;
 
-	return sysfs_emit(buf, "%llu\n", min(bytes, region->size));
+	rcu_read_lock();
+	xa_for_each(&region->partitions, index, part)
+		bytes += egm_partition_dirty_bytes(part);
+	rcu_read_unlock();
+	return sysfs_emit(buf, "%llu\n", bytes);
 }
 static DEVICE_ATTR_RO(dirty_bytes);
 
@@ -180,6 +211,108 @@ static ssize_t gpu_devices_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(gpu_devices);
 
+/*
+ * "<offset> <size>" (decimal, or hex with 0x): a new partition,
+ * /dev/egm<pxm>.<index>.  The errno says what is wrong, and the log says
+ * it in words.
+ */
+static ssize_t partition_create_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	struct egm_region *region = to_region(dev);
+	struct egm_partition *part;
+	u64 offset, size;
+	char end;
+
+	if (sscanf(buf, "%lli %lli %c", &offset, &size, &end) != 2) {
+		dev_info(dev, "partition_create: want \"<offset> <size>\"\n");
+		return -EINVAL;
+	}
+	part = egm_partition_create(region, offset, size);
+	if (IS_ERR(part)) {
+		dev_info(dev, "partition_create %#llx %#llx: %pe\n", offset,
+			 size, part);
+		return PTR_ERR(part);
+	}
+	dev_info(dev, "partition %s: [%#llx, +%#llx)\n", part->name,
+		 part->offset, part->size);
+	return count;
+}
+static DEVICE_ATTR_WO(partition_create);
+
+/* "<index>": delete that partition; refused while it has a tenant. */
+static ssize_t partition_delete_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	unsigned int index;
+	int err;
+
+	err = kstrtouint(buf, 0, &index);
+	if (err)
+		return err;
+	err = egm_partition_delete(to_region(dev), index);
+	if (err) {
+		dev_info(dev, "partition_delete %u: %s\n", index,
+			 err == -EBUSY ? "it has a tenant" : "no such partition");
+		return err;
+	}
+	return count;
+}
+static DEVICE_ATTR_WO(partition_delete);
+
+/*
+ * "whole": the one whole-region partition.  "per_parent": one equal
+ * partition per parent, each its own.  "custom": anything else, made with
+ * partition_create and partition_delete.
+ */
+static ssize_t layout_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct egm_region *region = to_region(dev);
+	struct egm_attachment *att;
+	struct egm_partition *part;
+	unsigned long index;
+	unsigned int nr = 0, owned = 0;
+	bool whole = false;
+
+	mutex_lock(&region->partition_lock);
+	xa_for_each(&region->partitions, index, part) {
+		nr++;
+		whole |= index == EGM_PARTITION_WHOLE;
+	}
+	mutex_lock(&region->view_lock);
+	list_for_each_entry(att, &region->attachments, node)
+		owned += !!att->partition;
+	mutex_unlock(&region->view_lock);
+	mutex_unlock(&region->partition_lock);
+
+	if (whole && nr == 1)
+		return sysfs_emit(buf, "whole\n");
+	if (owned && owned == nr)
+		return sysfs_emit(buf, "per_parent\n");
+	return sysfs_emit(buf, "custom\n");
+}
+
+static ssize_t layout_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	int err;
+
+	if (sysfs_streq(buf, "whole"))
+		err = egm_region_set_layout(to_region(dev), false);
+	else if (sysfs_streq(buf, "per_parent"))
+		err = egm_region_set_layout(to_region(dev), true);
+	else
+		err = -EINVAL;
+	if (err)
+		dev_info(dev, "layout %.*s: %pe\n", (int)strcspn(buf, "\n"),
+			 buf, ERR_PTR(err));
+	return err ?: count;
+}
+static DEVICE_ATTR_RW(layout);
+
 static struct attribute *egm_view_attrs[] = {
 	&dev_attr_size.attr,
 	&dev_attr_egm_size.attr,
@@ -192,6 +325,9 @@ static struct attribute *egm_view_attrs[] = {
 	&dev_attr_retired_granularity.attr,
 	&dev_attr_gpu_devices.attr,
 	&dev_attr_frontends.attr,
+	&dev_attr_partition_create.attr,
+	&dev_attr_partition_delete.attr,
+	&dev_attr_layout.attr,
 	NULL
 };
 
@@ -332,13 +468,11 @@ void egm_region_view_destroy(struct egm_region *region)
  * egm_region_view_device() - the device frontends put theirs under
  * @region: a live region
  *
- * Return: /sys/class/egm/egm<pxm>'s device, valid until the region is
- * retired.
+ * Return: /sys/class/egm/egm<pxm>'s device, valid while the region has
+ * partitions (it is retired after they are).
  */
 struct device *egm_region_view_device(struct egm_region *region)
 {
-	lockdep_assert_held(&egm_registry_lock);
-
 	return region->view ? &region->view->dev : NULL;
 }
 
@@ -388,25 +522,205 @@ void egm_region_view_unlink(struct egm_attachment *attachment)
 }
 
 /**
- * egm_region_view_notify() - announce the region's new state
+ * egm_region_state() - where a region stands, over its partitions
  * @region: the region
+ *
+ * The first that applies: in_use when a partition has a tenant, scrubbing
+ * when one is being scrubbed, dirty when one is dirty (or there is no
+ * partition), else clean.  With one partition, that partition's state.
+ *
+ * Return: the state; it may change at once.
+ */
+enum egm_state egm_region_state(struct egm_region *region)
+{
+	static const int rank[] = {
+		[EGM_CLEAN] = 0, [EGM_DIRTY] = 1, [EGM_SCRUBBING] = 2,
+		[EGM_IN_USE] = 3,
+	};
+	enum egm_state state = EGM_CLEAN, s;
+	struct egm_partition *part;
+	unsigned long index;
+	bool any = false;
+
+	rcu_read_lock();
+	xa_for_each(&region->partitions, index, part) {
+		s = READ_ONCE(part->state);
+		if (rank[s] > rank[state])
+			state = s;
+		any = true;
+	}
+	rcu_read_unlock();
+	return any ? state : EGM_DIRTY;
+}
+EXPORT_SYMBOL_IF_KUNIT(egm_region_state);
+
+static struct egm_partition *to_partition(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+static ssize_t partition_offset_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_partition(dev)->offset);
+}
+
+static ssize_t partition_size_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_partition(dev)->size);
+}
+
+static ssize_t partition_state_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  egm_state_name(READ_ONCE(to_partition(dev)->state)));
+}
+
+static ssize_t partition_dirty_bytes_show(struct device *dev,
+					  struct device_attribute *attr,
+					  char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  egm_partition_dirty_bytes(to_partition(dev)));
+}
+
+/* The name of its device node: /dev/<name> when a chardev exposes it. */
+static ssize_t partition_name_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_partition(dev)->name);
+}
+
+static ssize_t partition_retired_count_show(struct device *dev,
+					    struct device_attribute *attr,
+					    char *buf)
+{
+	return sysfs_emit(buf, "%lu\n",
+			  egm_partition_nr_poisoned(to_partition(dev)));
+}
+
+static struct device_attribute egm_partition_dev_attrs[] = {
+	__ATTR(offset, 0444, partition_offset_show, NULL),
+	__ATTR(size, 0444, partition_size_show, NULL),
+	__ATTR(state, 0444, partition_state_show, NULL),
+	__ATTR(dirty_bytes, 0444, partition_dirty_bytes_show, NULL),
+	__ATTR(name, 0444, partition_name_show, NULL),
+	__ATTR(retired_count, 0444, partition_retired_count_show, NULL),
+};
+
+static struct attribute *egm_partition_attrs[] = {
+	&egm_partition_dev_attrs[0].attr,
+	&egm_partition_dev_attrs[1].attr,
+	&egm_partition_dev_attrs[2].attr,
+	&egm_partition_dev_attrs[3].attr,
+	&egm_partition_dev_attrs[4].attr,
+	&egm_partition_dev_attrs[5].attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(egm_partition);
+
+static void egm_partition_dev_release(struct device *dev)
+{
+	egm_partition_put_async(to_partition(dev));
+	kfree(dev);
+}
+
+/**
+ * egm_partition_view_create() - /sys/class/egm/egm<pxm>/partition<index>
+ * @part: a new partition
+ *
+ * Its offset, size, state, dirty_bytes, name and retired_count.  A
+ * directory that cannot be made is logged and left out: the partition
+ * works without it.
+ *
+ * Context: process context, @part->region->partition_lock held.
+ */
+void egm_partition_view_create(struct egm_partition *part)
+{
+	struct egm_region *region = part->region;
+	struct device *dev;
+	int err;
+
+	lockdep_assert_held(&region->partition_lock);
+
+	if (!region->view)
+		return;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev) {
+		pr_warn("%s: no sysfs directory: out of memory\n", part->name);
+		return;
+	}
+	device_initialize(dev);
+	dev->parent = &region->view->dev;
+	dev->groups = egm_partition_groups;
+	dev->release = egm_partition_dev_release;
+	egm_partition_get(part);
+	dev_set_drvdata(dev, part);
+	err = dev_set_name(dev, "partition%u", part->index);
+	if (!err)
+		err = device_add(dev);
+	if (err) {
+		pr_warn("%s: no sysfs directory: %d\n", part->name, err);
+		put_device(dev);
+		return;
+	}
+	mutex_lock(&region->view_lock);
+	part->dev = dev;
+	mutex_unlock(&region->view_lock);
+}
+
+/**
+ * egm_partition_view_destroy() - the partition leaves its region
+ * @part: the partition
+ *
+ * Context: process context, @part->region->partition_lock held.
+ */
+void egm_partition_view_destroy(struct egm_partition *part)
+{
+	struct egm_region *region = part->region;
+	struct device *dev;
+
+	mutex_lock(&region->view_lock);
+	dev = part->dev;
+	part->dev = NULL;
+	mutex_unlock(&region->view_lock);
+	if (dev)
+		device_unregister(dev);
+}
+
+/**
+ * egm_partition_notify() - announce a partition's new state
+ * @part: the partition
  * @state: the state it just entered
  *
- * A KOBJ_CHANGE uevent on /sys/class/egm/egm<pxm> with EGM_STATE=<state>.
- * A region being retired has no view any more and announces nothing.
+ * A KOBJ_CHANGE uevent with EGM_STATE=<state> on the partition's
+ * directory, and one on /sys/class/egm/egm<pxm> with the region's state
+ * (egm_region_state()) and EGM_PARTITION=<name>.  A region being retired
+ * has no view any more and announces nothing.
  *
- * Context: process context; takes @region->view_lock.
+ * Context: process context; takes @part->region->view_lock.
  */
-void egm_region_view_notify(struct egm_region *region, enum egm_state state)
+void egm_partition_notify(struct egm_partition *part, enum egm_state state)
 {
-	char env[32], *envp[2];
+	struct egm_region *region = part->region;
+	char env[32], name[48], *envp[3];
 
-	snprintf(env, sizeof(env), "EGM_STATE=%s", egm_state_name(state));
 	envp[0] = env;
-	envp[1] = NULL;
+	envp[1] = name;
+	envp[2] = NULL;
+	snprintf(name, sizeof(name), "EGM_PARTITION=%s", part->name);
 	mutex_lock(&region->view_lock);
-	if (region->view)
+	if (part->dev) {
+		snprintf(env, sizeof(env), "EGM_STATE=%s", egm_state_name(state));
+		kobject_uevent_env(&part->dev->kobj, KOBJ_CHANGE, envp);
+	}
+	if (region->view) {
+		snprintf(env, sizeof(env), "EGM_STATE=%s",
+			 egm_state_name(egm_region_state(region)));
 		kobject_uevent_env(&region->view->dev.kobj, KOBJ_CHANGE, envp);
+	}
 	mutex_unlock(&region->view_lock);
 }
 

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * egm-core VFIO frontend: the region as a device-specific region of a GPU's
- * vfio-pci device, the design the VFIO maintainer asked for in review of
- * the auxiliary-device RFC.  The uAPI (subtype, capability) is in
- * <uapi/linux/egm.h>.
+ * egm-core VFIO frontend: a partition of the region as a device-specific
+ * region of a GPU's vfio-pci device, the design the VFIO maintainer asked
+ * for in review of the auxiliary-device RFC.  The uAPI (subtype,
+ * capability) is in <uapi/linux/egm.h>; offsets in it count from the
+ * partition's start.
+ *
+ * Which partition: after a per-parent split (partition.c), each GPU
+ * exposes the partition that is its own, and nothing else.  Otherwise the
+ * whole-region partition, "the region" below, de-duplicated as follows.
  *
  * De-duplication: every GPU of a socket is a parent of the same region,
  * but only one vfio device exposes it.  The rule, applied when a device is
@@ -17,14 +22,14 @@
  * Tenancy: opening a GPU's vfio device never waits for the region and
  * never fails because of its state: open_device runs under the device
  * set's lock.  The exposing device takes the region at open
- * (egm_region_acquire(), which never waits for zeroing: chunks an earlier
+ * (egm_partition_acquire(), which never waits for zeroing: chunks an earlier
  * tenant dirtied are zeroed by the background scrub or by the first access
  * that reaches them).  If another tenant still holds it, the device opens
  * without it, the region's capability says so (VFIO_EGM_CAP_BUSY, or
  * _REVOKED, in <uapi/linux/egm.h>), and the first mmap(), read() or write()
  * through the device takes it, or fails: -EBUSY while another tenant holds
  * it, -ENODEV once revoked.  Whatever the path, the region is handed out
- * only by egm_region_acquire(), exclusive, and nothing of it is reachable
+ * only by egm_partition_acquire(), exclusive, and nothing of it is reachable
  * through the device before that.  The device lets go when the region is
  * released at close.
  *
@@ -83,29 +88,30 @@
 #endif
 
 /**
- * struct egm_vfio_exposure - the region, exposed on one open vfio device
- * @region: the region, with a reference of ours
+ * struct egm_vfio_exposure - a partition, exposed on one open vfio device
+ * @part: the partition, with a reference of ours: the GPU's own after a
+ *	per-parent split, else the whole-region partition
  * @attachment: the exposing parent's attachment (valid while its device is
  *	open: the parent unregisters only after vfio closed the device)
  * @node: entry in egm_vfio_exposures, changed under egm_registry_lock and
  *	egm_vfio_exposures_lock
  * @lock: serialises taking the region; guards the transition of @held
  *	from false to true
- * @held: the device holds the region (egm_region_acquire() succeeded);
+ * @held: the device holds the partition (egm_partition_acquire() succeeded);
  *	read without @lock with smp_load_acquire(), and cleared only at
  *	release, when nothing else can use the exposure
  */
 struct egm_vfio_exposure {
-	struct egm_region *region;
+	struct egm_partition *part;
 	struct egm_attachment *attachment;
 	struct list_head node;
-	/* Serialises egm_region_acquire(); guards @held going true. */
+	/* Serialises egm_partition_acquire(); guards @held going true. */
 	struct mutex lock;
 	bool held;
 };
 
 /*
- * Exposures of open vfio devices, at most one per region: the exposer
+ * Exposures of open vfio devices, at most one per partition: the exposer
  * rule looks here first.  Changed with both egm_registry_lock and
  * egm_vfio_exposures_lock held; read under either (the view, which must
  * not take egm_registry_lock, under the spinlock).
@@ -119,9 +125,9 @@ static struct egm_vfio_exposure *egm_vfio_exposure(struct vfio_pci_region *vreg)
 	return vreg->data;
 }
 
-static struct egm_region *egm_vfio_region(struct vfio_pci_region *vreg)
+static struct egm_partition *egm_vfio_partition(struct vfio_pci_region *vreg)
 {
-	return egm_vfio_exposure(vreg)->region;
+	return egm_vfio_exposure(vreg)->part;
 }
 
 /* The device now holds the region: tell the lockless readers of @held. */
@@ -150,15 +156,15 @@ static int egm_vfio_hold(struct vfio_pci_core_device *vdev,
 	if (mutex_lock_killable(&exp->lock))
 		return -EINTR;
 	if (!exp->held) {
-		err = egm_region_acquire(exp->region);
+		err = egm_partition_acquire(exp->part);
 		if (!err)
 			egm_vfio_set_held(exp);
 	}
 	mutex_unlock(&exp->lock);
 
 	if (err && err != -EINTR)
-		pci_dbg(vdev->pdev, "EGM PXM %u: region not available: %s (%d)\n",
-			exp->region->pxm,
+		pci_dbg(vdev->pdev, "EGM %s: not available: %s (%d)\n",
+			exp->part->name,
 			err == -EBUSY ? "another tenant holds it" :
 			err == -ENODEV ? "revoked" : "cannot take it", err);
 	return err;
@@ -167,15 +173,15 @@ static int egm_vfio_hold(struct vfio_pci_core_device *vdev,
 /* What the capability says of the region's availability to the device. */
 static u32 egm_vfio_cap_state(struct egm_vfio_exposure *exp)
 {
-	struct egm_region *region = exp->region;
+	struct egm_partition *part = exp->part;
 
-	if (!READ_ONCE(region->alive))
+	if (!READ_ONCE(part->region->alive))
 		return VFIO_EGM_CAP_REVOKED;
 	/* Without @lock, which a first access holds while it waits. */
 	if (smp_load_acquire(&exp->held))
 		return 0;
 	/* Nobody else holds it: the first access takes it, without waiting. */
-	return egm_region_state(region) == EGM_IN_USE ? VFIO_EGM_CAP_BUSY : 0;
+	return egm_partition_state(part) == EGM_IN_USE ? VFIO_EGM_CAP_BUSY : 0;
 }
 
 #ifdef CONFIG_ARCH_HAS_COPY_MC
@@ -236,10 +242,11 @@ static int egm_vfio_copy_out(struct egm_region *region, char __user *buf,
  * overwritten), and the load from @buf is user memory, which the kernel
  * already recovers in copy_from_user() (MCE_IN_KERNEL_COPYIN).
  */
-static ssize_t egm_vfio_rw_page(struct egm_region *region, void *kaddr,
+static ssize_t egm_vfio_rw_page(struct egm_partition *part, void *kaddr,
 				char __user *buf, u64 pos, size_t len,
 				bool iswrite)
 {
+	struct egm_region *region = part->region;
 	ssize_t ret;
 	int idx, err;
 
@@ -249,7 +256,7 @@ static ssize_t egm_vfio_rw_page(struct egm_region *region, void *kaddr,
 			ret = -ENODEV;
 			break;
 		}
-		if (!READ_ONCE(region->resets)) {
+		if (!READ_ONCE(part->resets)) {
 			if (egm_region_range_poisoned(region, pos >> PAGE_SHIFT, 1)) {
 				ret = -EIO;
 				break;
@@ -269,9 +276,9 @@ static ssize_t egm_vfio_rw_page(struct egm_region *region, void *kaddr,
 		}
 		srcu_read_unlock(&egm_srcu, idx);
 
-		if (READ_ONCE(region->resets)) {
-			if (wait_event_killable(region->access_wq,
-						!READ_ONCE(region->resets) ||
+		if (READ_ONCE(part->resets)) {
+			if (wait_event_killable(part->access_wq,
+						!READ_ONCE(part->resets) ||
 						!READ_ONCE(region->alive)))
 				return -EINTR;
 		} else if (iswrite ? fault_in_readable(buf, len) :
@@ -294,7 +301,7 @@ static ssize_t egm_vfio_rw(struct vfio_pci_core_device *vdev,
 			   bool iswrite)
 {
 	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos) - VFIO_PCI_NUM_REGIONS;
-	struct egm_region *region = egm_vfio_region(&vdev->region[index]);
+	struct egm_partition *part = egm_vfio_partition(&vdev->region[index]);
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	size_t done = 0;
 	void *kaddr;
@@ -303,17 +310,15 @@ static ssize_t egm_vfio_rw(struct vfio_pci_core_device *vdev,
 	/* No read()/write() where a read could not survive poison. */
 	if (!(EGM_VFIO_REGION_FLAGS & VFIO_REGION_INFO_FLAG_READ))
 		return -EINVAL;
-	if (pos >= region->size)
+	if (pos >= part->size)
 		return -EINVAL;
-	count = min_t(u64, count, region->size - pos);
+	count = min_t(u64, count, part->size - pos);
 
 	err = egm_vfio_hold(vdev, egm_vfio_exposure(&vdev->region[index]));
 	if (err)
 		return err;
 
-	mutex_lock(&region->state_lock);
-	kaddr = egm_region_kaddr_locked(region);
-	mutex_unlock(&region->state_lock);
+	kaddr = egm_region_kaddr(part->region);
 	if (!kaddr)
 		return -ENOMEM;
 
@@ -323,10 +328,12 @@ static ssize_t egm_vfio_rw(struct vfio_pci_core_device *vdev,
 		ssize_t ret;
 
 		/* Nothing of an earlier tenant is read, or half-overwritten. */
-		ret = egm_region_clean_range(region, (pos + done) >> PAGE_SHIFT, 1);
+		ret = egm_partition_clean_range(part, (pos + done) >> PAGE_SHIFT,
+						1);
 		if (!ret)
-			ret = egm_vfio_rw_page(region, kaddr, buf + done,
-					       pos + done, len, iswrite);
+			ret = egm_vfio_rw_page(part, kaddr, buf + done,
+					       part->offset + pos + done, len,
+					       iswrite);
 		if (ret < 0)
 			return done ? done : ret;
 		done += ret;
@@ -346,8 +353,8 @@ static int egm_vfio_mmap(struct vfio_pci_core_device *vdev,
 	err = egm_vfio_hold(vdev, egm_vfio_exposure(vreg));
 	if (err)
 		return err;
-	return egm_region_mmap(egm_vfio_region(vreg), vma,
-			       index << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT));
+	return egm_partition_mmap(egm_vfio_partition(vreg), vma,
+				  index << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT));
 }
 
 /* Forget an exposure: the next open applies the exposer rule afresh. */
@@ -360,8 +367,8 @@ static void egm_vfio_unexpose(struct egm_vfio_exposure *exp)
 	mutex_unlock(&egm_registry_lock);
 
 	if (exp->held)
-		egm_region_release(exp->region);
-	egm_region_put(exp->region);
+		egm_partition_release(exp->part);
+	egm_partition_put(exp->part);
 	mutex_destroy(&exp->lock);
 	kfree(exp);
 }
@@ -375,7 +382,7 @@ static void egm_vfio_release(struct vfio_pci_core_device *vdev,
 {
 	struct egm_vfio_exposure *exp = egm_vfio_exposure(vreg);
 
-	pci_dbg(vdev->pdev, "EGM PXM %u: region released%s\n", exp->region->pxm,
+	pci_dbg(vdev->pdev, "EGM %s: released%s\n", exp->part->name,
 		exp->held ? "" : " (never taken)");
 	egm_vfio_unexpose(exp);
 }
@@ -406,13 +413,13 @@ static int egm_vfio_add_capability(struct vfio_pci_core_device *vdev,
 				   struct vfio_pci_region *vreg,
 				   struct vfio_info_cap *caps)
 {
-	struct egm_region *region = egm_vfio_region(vreg);
+	struct egm_partition *part = egm_vfio_partition(vreg);
+	struct egm_region *region = part->region;
 	struct vfio_region_info_cap_nvidia_egm *cap;
 	struct vfio_info_cap_header *header;
 	u32 total, room;
 
-	room = egm_vfio_cap_room(caps->size,
-				 atomic_long_read(&region->nr_poisoned));
+	room = egm_vfio_cap_room(caps->size, egm_partition_nr_poisoned(part));
 	header = vfio_info_cap_add(caps, struct_size(cap, retired, room),
 				   VFIO_REGION_INFO_CAP_NVIDIA_EGM, 1);
 	if (IS_ERR(header))
@@ -427,8 +434,8 @@ static int egm_vfio_add_capability(struct vfio_pci_core_device *vdev,
 	 * Pages poisoned since the count was read are counted, not listed;
 	 * bits are never cleared, so the list fills @room.
 	 */
-	cap->nr_listed = egm_region_poison_list(region, cap->retired, room,
-						&total);
+	cap->nr_listed = egm_partition_poison_list(part, cap->retired, room,
+						   &total);
 	cap->nr_retired = total;
 	if (cap->nr_listed < total)
 		cap->flags |= VFIO_EGM_CAP_RETIRED_TRUNCATED;
@@ -452,15 +459,15 @@ static bool egm_pci_before(struct pci_dev *a, struct pci_dev *b)
 	return a->devfn < b->devfn;
 }
 
-/* The exposure of the open vfio device that exposes @region, or NULL. */
-static struct egm_vfio_exposure *egm_vfio_exposure_of(struct egm_region *region)
+/* The exposure of the open vfio device that exposes @part, or NULL. */
+static struct egm_vfio_exposure *egm_vfio_exposure_of(struct egm_partition *part)
 {
 	struct egm_vfio_exposure *exp;
 
 	lockdep_assert_held(&egm_registry_lock);
 
 	list_for_each_entry(exp, &egm_vfio_exposures, node)
-		if (exp->region == region)
+		if (exp->part == part)
 			return exp;
 	return NULL;
 }
@@ -516,37 +523,58 @@ int egm_attach_vfio(struct egm_attachment *attachment)
 EXPORT_SYMBOL_NS_GPL(egm_attach_vfio, EGM_CORE_NS);
 
 /*
- * The exposer rule, for an open of @attachment's device: the parent whose
- * open device exposes the region keeps it; when there is none, the lowest
- * BDF exposes it.  If @attachment is the one, record @exp as the region's
- * exposure and return true.  Else copy the exposer's name into @by, and
- * set *@held_open when @attachment comes before it but the exposer's
- * device is open (so the rule kept the region there).
+ * Which partition @attachment's device exposes.  A GPU with a partition of
+ * its own (per-parent split) exposes that one.  Else the whole-region
+ * partition, by the exposer rule: the parent whose open device exposes it
+ * keeps it; when there is none, the lowest BDF exposes it.  If @attachment
+ * is the one, record @exp as the partition's exposure and return true.
+ * Else copy the exposer's name into @by ("" when the region has no
+ * partition for this GPU), and set *@held_open when @attachment comes
+ * before the exposer but the exposer's device is open (so the rule kept
+ * the partition there).
  */
 static bool egm_vfio_claim(struct egm_attachment *attachment,
 			   struct egm_vfio_exposure *exp, char *by,
 			   size_t by_size, bool *held_open)
 {
 	struct egm_region *region = attachment->region;
-	struct egm_vfio_exposure *cur;
-	struct egm_attachment *exposer;
+	struct egm_vfio_exposure *cur = NULL;
+	struct egm_attachment *exposer = NULL;
+	struct egm_partition *part;
 
 	lockdep_assert_held(&egm_registry_lock);
 
-	cur = egm_vfio_exposure_of(region);
-	exposer = cur ? cur->attachment : egm_vfio_lowest(region);
+	mutex_lock(&region->partition_lock);
+	part = attachment->partition;
+	if (part) {
+		egm_partition_get(part);
+		exposer = attachment;
+	} else {
+		part = xa_load(&region->partitions, EGM_PARTITION_WHOLE);
+		if (part)
+			egm_partition_get(part);
+	}
+	mutex_unlock(&region->partition_lock);
+	if (!part) {
+		by[0] = '\0';
+		return false;
+	}
+	if (part != attachment->partition) {
+		cur = egm_vfio_exposure_of(part);
+		exposer = cur ? cur->attachment : egm_vfio_lowest(region);
+	}
 	if (exposer != attachment) {
 		/* The name is copied: the exposer may go once the lock is dropped. */
 		strscpy(by, dev_name(exposer->parent), by_size);
 		*held_open = cur &&
 			     egm_pci_before(to_pci_dev(attachment->parent),
 					    to_pci_dev(exposer->parent));
+		egm_partition_put(part);
 		return false;
 	}
-	exp->region = region;
+	exp->part = part;
 	exp->attachment = attachment;
 	mutex_init(&exp->lock);
-	egm_region_get(region);
 	spin_lock(&egm_vfio_exposures_lock);
 	list_add(&exp->node, &egm_vfio_exposures);
 	spin_unlock(&egm_vfio_exposures_lock);
@@ -560,21 +588,21 @@ static bool egm_vfio_claim(struct egm_attachment *attachment,
 static void egm_vfio_try_hold(struct vfio_pci_core_device *vdev,
 			      struct egm_vfio_exposure *exp)
 {
-	struct egm_region *region = exp->region;
+	struct egm_partition *part = exp->part;
 	int err;
 
 	mutex_lock(&exp->lock);
-	err = egm_region_acquire(region);
+	err = egm_partition_acquire(part);
 	if (!err)
 		egm_vfio_set_held(exp);
 	mutex_unlock(&exp->lock);
 
 	if (!err)
-		pci_dbg(vdev->pdev, "EGM PXM %u: exposed as region %u, taken at open\n",
-			region->pxm, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1);
+		pci_dbg(vdev->pdev, "EGM %s: exposed as region %u, taken at open\n",
+			part->name, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1);
 	else
-		pci_info(vdev->pdev, "EGM PXM %u: exposed as region %u but not available: %s (%d)\n",
-			 region->pxm, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1,
+		pci_info(vdev->pdev, "EGM %s: exposed as region %u but not available: %s (%d)\n",
+			 part->name, VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1,
 			 err == -EBUSY ? "another tenant still holds it" :
 			 err == -ENODEV ? "revoked" : "cannot take it", err);
 }
@@ -626,7 +654,10 @@ int egm_vfio_open_device(struct egm_attachment *attachment,
 
 	if (!mine) {
 		kfree(exp);
-		if (held_open)
+		if (!by[0])
+			pci_dbg(vdev->pdev, "EGM PXM %u: split, and no partition is this GPU's\n",
+				region->pxm);
+		else if (held_open)
 			pci_info(vdev->pdev, "EGM PXM %u: exposed by %s, whose vfio device is open; exposed here at an open after it is closed\n",
 				 region->pxm, by);
 		else
@@ -637,7 +668,7 @@ int egm_vfio_open_device(struct egm_attachment *attachment,
 
 	err = vfio_pci_core_register_dev_region(vdev, EGM_VFIO_REGION_TYPE,
 						VFIO_REGION_SUBTYPE_NVIDIA_EGM,
-						&egm_vfio_regops, region->size,
+						&egm_vfio_regops, exp->part->size,
 						EGM_VFIO_REGION_FLAGS, exp);
 	if (err) {
 		egm_vfio_unexpose(exp);
@@ -662,12 +693,11 @@ static int egm_vfio_show(struct egm_region *region, char *buf, int len)
 
 	spin_lock(&egm_vfio_exposures_lock);
 	list_for_each_entry(exp, &egm_vfio_exposures, node) {
-		if (exp->region == region) {
+		if (exp->part->region == region) {
 			/* Its attachment outlives the exposure. */
 			len += sysfs_emit_at(buf, len, "vfio %s\n",
 					     pci_name(to_pci_dev(exp->attachment->parent)));
 			by = exp->attachment;
-			break;
 		}
 	}
 	spin_unlock(&egm_vfio_exposures_lock);

@@ -18,6 +18,8 @@ struct egm_kunit_mem {
 	struct device *parent;
 	struct egm_attachment *att;
 	struct egm_region *region;
+	/* Its whole-region partition; tenants and mappings keep it alive. */
+	struct egm_partition *part;
 };
 
 /*
@@ -26,6 +28,8 @@ struct egm_kunit_mem {
  */
 void egm_kunit_mem_register(struct kunit *test, struct egm_kunit_mem *mem,
 			    u64 offset, u64 size, u32 pxm);
+/* The region's whole-region partition; the region holds it while registered. */
+struct egm_partition *egm_kunit_whole(struct egm_region *region);
 /* Mark the region clean without scrubbing it, for tests of other things. */
 void egm_kunit_mem_assume_clean(struct egm_kunit_mem *mem);
 /* Unregister, wait for background work, and check nothing leaked. */

@@ -3,8 +3,9 @@
  * KUnit tests for the egm-core mapping engine: faults and huge faults,
  * poison, revoke and reset, through real user mappings.
  *
- * The test thread gets an mm (egm_mt_attach_mm()) and maps a region through
- * a file whose ->mmap is egm_region_mmap(), exactly as a frontend does.
+ * The test thread gets an mm (egm_mt_attach_mm()) and maps a region's
+ * whole-region partition through a file whose ->mmap is
+ * egm_partition_mmap(), exactly as a frontend does.
  * User accesses (copy_to_user()/copy_from_user()) take the real fault path;
  * the kernel's write-back mapping of the same memory checks what landed
  * where.  Page-table leaves are read back with the generic walkers.
@@ -64,31 +65,36 @@ void egm_kunit_mem_register(struct kunit *test, struct egm_kunit_mem *mem,
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, att);
 	mem->att = att;
 	mem->region = egm_attachment_region(att);
+	mem->part = egm_kunit_whole(mem->region);
+}
+
+struct egm_partition *egm_kunit_whole(struct egm_region *region)
+{
+	return xa_load(&region->partitions, EGM_PARTITION_WHOLE);
 }
 
 void egm_kunit_mem_assume_clean(struct egm_kunit_mem *mem)
 {
-	struct egm_region *region = mem->region;
+	struct egm_partition *part = mem->part;
+	unsigned long chunk;
 
-	mutex_lock(&region->state_lock);
-	bitmap_zero(region->dirty, region->nr_chunks);
-	atomic_long_set(&region->nr_dirty, 0);
-	region->state = EGM_CLEAN;
-	mutex_unlock(&region->state_lock);
+	mutex_lock(&part->state_lock);
+	for (chunk = part->first_chunk;
+	     chunk < part->first_chunk + part->nr_chunks; chunk++)
+		clear_bit(chunk, mem->region->dirty);
+	atomic_long_set(&part->nr_dirty, 0);
+	part->state = EGM_CLEAN;
+	mutex_unlock(&part->state_lock);
 }
 
 void *egm_kunit_kaddr(struct egm_region *region)
 {
-	void *kaddr;
-
-	mutex_lock(&region->state_lock);
-	kaddr = egm_region_kaddr_locked(region);
-	mutex_unlock(&region->state_lock);
-	return kaddr;
+	return egm_region_kaddr(region);
 }
 
 bool egm_kunit_wait_state(struct egm_region *region, enum egm_state state)
 {
+	struct egm_partition *part = egm_kunit_whole(region);
 	int i;
 
 	/* Up to 60 s: a 1 GiB scrub under QEMU TCG takes a few seconds. */
@@ -99,10 +105,10 @@ bool egm_kunit_wait_state(struct egm_region *region, enum egm_state state)
 	}
 	pr_err("egm_kunit: PXM %u in state %d, not %d, after 60 s: %ld dirty chunks, %d scrubs running, scrub work %s, last scrub %d\n",
 	       region->pxm, egm_region_state(region), state,
-	       atomic_long_read(&region->nr_dirty),
-	       egm_region_scrubs_running(region),
-	       work_busy(&region->scrub_work) ? "busy" : "idle",
-	       region->scrub_error);
+	       atomic_long_read(&part->nr_dirty),
+	       egm_partition_scrubs_running(part),
+	       work_busy(&part->scrub_work) ? "busy" : "idle",
+	       part->scrub_error);
 	return false;
 }
 
@@ -130,15 +136,15 @@ void egm_kunit_mem_unregister(struct kunit *test, struct egm_kunit_mem *mem)
 /* The test's own frontend: a file whose mmap goes to the engine. */
 static int egm_mt_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return egm_region_mmap(file->private_data, vma, 0);
+	return egm_partition_mmap(file->private_data, vma, 0);
 }
 
 static unsigned long egm_mt_file_gua(struct file *file, unsigned long addr,
 				     unsigned long len, unsigned long pgoff,
 				     unsigned long flags)
 {
-	return egm_region_get_unmapped_area(file->private_data, file, addr, len,
-					    pgoff, flags);
+	return egm_partition_get_unmapped_area(file->private_data, file, addr,
+					       len, pgoff, flags);
 }
 
 static const struct file_operations egm_mt_fops = {
@@ -192,11 +198,11 @@ static struct egm_mt *egm_mt_setup(struct kunit *test, u64 size)
 	test->priv = mt;
 	egm_kunit_mem_register(test, &mt->mem, 0, size, EGM_MT_PXM);
 	egm_kunit_mem_assume_clean(&mt->mem);
-	KUNIT_ASSERT_EQ(test, egm_region_acquire(mt->mem.region), 0);
+	KUNIT_ASSERT_EQ(test, egm_partition_acquire(mt->mem.part), 0);
 	mt->acquired = true;
 
 	mt->file = anon_inode_getfile("[egm-kunit]", &egm_mt_fops,
-				      mt->mem.region, O_RDWR);
+				      mt->mem.part, O_RDWR);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mt->file);
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, egm_mt_fput, mt->file), 0);
@@ -212,7 +218,7 @@ static void egm_mt_exit(struct kunit *test)
 	if (!mt)
 		return;
 	if (mt->acquired)
-		egm_region_release(mt->mem.region);
+		egm_partition_release(mt->mem.part);
 	egm_kunit_mem_unregister(test, &mt->mem);
 }
 
@@ -236,7 +242,7 @@ static unsigned long egm_mt_map(struct kunit *test, struct egm_mt *mt,
 static long egm_mt_holders(struct egm_mt *mt)
 {
 	flush_delayed_fput();
-	return egm_region_tenant_holders(mt->mem.region);
+	return egm_partition_tenant_holders(mt->mem.part);
 }
 
 static u8 *egm_mt_kaddr(struct egm_mt *mt, u64 offset)
@@ -349,7 +355,8 @@ static void egm_mapping_huge_leaves(struct kunit *test)
 {
 	struct egm_mt *mt = egm_mt_setup(test, 0);
 	struct egm_region *region = mt->mem.region;
-	unsigned long leaf = egm_region_leaf_size(region);
+	struct egm_partition *whole = mt->mem.part;
+	unsigned long leaf = egm_partition_leaf_size(whole);
 	unsigned long len = region->size, addr, off;
 	s64 before[EGM_LEAF_NR];
 	int i;
@@ -364,7 +371,7 @@ static void egm_mapping_huge_leaves(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_mt_leaf(addr), 0ul);
 
 	for (i = 0; i < EGM_LEAF_NR; i++)
-		before[i] = atomic64_read(&region->faults[i]);
+		before[i] = atomic64_read(&whole->faults[i]);
 
 	for (off = 0; off < len; off += leaf) {
 		u32 v = off / leaf;
@@ -376,9 +383,9 @@ static void egm_mapping_huge_leaves(struct kunit *test)
 	}
 	kunit_info(test, "%lu leaves of %lu KiB for %lu MiB\n", len / leaf,
 		   leaf >> 10, len >> 20);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&region->faults[EGM_LEAF_PTE]),
+	KUNIT_EXPECT_EQ(test, atomic64_read(&whole->faults[EGM_LEAF_PTE]),
 			before[EGM_LEAF_PTE]);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&region->faults[leaf == PUD_SIZE ?
+	KUNIT_EXPECT_EQ(test, atomic64_read(&whole->faults[leaf == PUD_SIZE ?
 							   EGM_LEAF_PUD : EGM_LEAF_PMD]) -
 			before[leaf == PUD_SIZE ? EGM_LEAF_PUD : EGM_LEAF_PMD],
 			(s64)(len / leaf));
@@ -394,7 +401,8 @@ static void egm_mapping_poison_fallback(struct kunit *test)
 {
 	struct egm_mt *mt = egm_mt_setup(test, 0);
 	struct egm_region *region = mt->mem.region;
-	unsigned long leaf = egm_region_leaf_size(region);
+	struct egm_partition *whole = mt->mem.part;
+	unsigned long leaf = egm_partition_leaf_size(whole);
 	unsigned long len = region->size, addr;
 	u64 bad = leaf / 2 + 3 * PAGE_SIZE;	/* inside the first block */
 	u64 val = 0x0bad0bad, back;
@@ -470,7 +478,7 @@ static void egm_mapping_revoke(struct kunit *test)
 	vm_munmap(addr, SZ_16M);
 	flush_delayed_fput();
 	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 1);
-	egm_region_release(mt->mem.region);
+	egm_partition_release(mt->mem.part);
 	mt->acquired = false;
 	KUNIT_EXPECT_EQ(test, egm_nr_live_regions(), 0);
 }
@@ -538,12 +546,12 @@ static struct egm_mt_toucher *egm_mt_touch_async(struct kunit *test,
 }
 
 /* Wait (bounded) until somebody sleeps on the region's reset queue. */
-static bool egm_mt_wait_sleeper(struct egm_region *region)
+static bool egm_mt_wait_sleeper(struct egm_partition *part)
 {
 	int i;
 
 	for (i = 0; i < 500; i++) {
-		if (wq_has_sleeper(&region->access_wq))
+		if (wq_has_sleeper(&part->access_wq))
 			return true;
 		msleep(20);
 	}
@@ -563,6 +571,7 @@ static void egm_mapping_reset(struct kunit *test)
 {
 	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
 	struct egm_region *region = mt->mem.region;
+	struct egm_partition *whole = mt->mem.part;
 	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
 	struct egm_region_desc desc = {
 		.base = region->base,
@@ -595,14 +604,14 @@ static void egm_mapping_reset(struct kunit *test)
 
 	/* A fault during the reset waits. */
 	t = egm_mt_touch_async(test, addr + SZ_4M);
-	KUNIT_EXPECT_TRUE(test, egm_mt_wait_sleeper(region));
+	KUNIT_EXPECT_TRUE(test, egm_mt_wait_sleeper(whole));
 	KUNIT_EXPECT_FALSE(test, completion_done(&t->done));
 
 	/* One parent done: still waiting for the other. */
 	egm_reset_end(mt->mem.att);
 	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&t->done,
 							     msecs_to_jiffies(200)));
-	KUNIT_EXPECT_TRUE(test, wq_has_sleeper(&region->access_wq));
+	KUNIT_EXPECT_TRUE(test, wq_has_sleeper(&whole->access_wq));
 
 	/* Both done: the fault completes, with the data that was there. */
 	egm_reset_end(second);
@@ -718,7 +727,7 @@ static bool egm_mt_mmap_lock_free(struct mm_struct *mm)
 static void egm_mapping_reset_retry_unlocked(struct kunit *test)
 {
 	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
-	struct egm_region *region = mt->mem.region;
+	struct egm_partition *whole = mt->mem.part;
 	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
 	struct egm_mt_retrier *r;
 	struct task_struct *task;
@@ -751,7 +760,7 @@ static void egm_mapping_reset_retry_unlocked(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
 	/* First attempt: waits with the lock dropped. */
-	KUNIT_EXPECT_TRUE(test, egm_mt_wait_sleeper(region));
+	KUNIT_EXPECT_TRUE(test, egm_mt_wait_sleeper(whole));
 	KUNIT_EXPECT_TRUE(test, egm_mt_mmap_lock_free(current->mm));
 	egm_reset_end(mt->mem.att);
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&r->first_done,
@@ -761,7 +770,7 @@ static void egm_mapping_reset_retry_unlocked(struct kunit *test)
 	/* A second reset begins before the retry. */
 	KUNIT_ASSERT_EQ(test, egm_reset_begin(mt->mem.att), 0);
 	complete(&r->go_on);
-	KUNIT_EXPECT_TRUE(test, egm_mt_wait_sleeper(region));
+	KUNIT_EXPECT_TRUE(test, egm_mt_wait_sleeper(whole));
 	free = egm_mt_mmap_lock_free(current->mm);
 	KUNIT_EXPECT_TRUE_MSG(test, free,
 			      "a retried fault waits for a reset holding the mmap lock");
@@ -882,6 +891,7 @@ static void egm_mapping_retired_list_bound(struct kunit *test)
 {
 	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
 	struct egm_region *region = mt->mem.region;
+	struct egm_partition *whole = mt->mem.part;
 	struct egm_retired_pages hdr, __user *uarg;
 	u64 offsets[4];
 	unsigned long buf;
@@ -902,7 +912,7 @@ static void egm_mapping_retired_list_bound(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, copy_to_user(uarg, &hdr, sizeof(hdr)), 0ul);
 	KUNIT_ASSERT_EQ(test, copy_to_user(uarg->offsets, offsets,
 					   sizeof(offsets)), 0ul);
-	KUNIT_EXPECT_EQ(test, egm_ioctl_get_retired(region, uarg), 0l);
+	KUNIT_EXPECT_EQ(test, egm_ioctl_get_retired(whole, uarg), 0l);
 	KUNIT_ASSERT_EQ(test, copy_from_user(&hdr, uarg, sizeof(hdr)), 0ul);
 	KUNIT_ASSERT_EQ(test, copy_from_user(offsets, uarg->offsets,
 					     sizeof(offsets)), 0ul);
@@ -914,7 +924,7 @@ static void egm_mapping_retired_list_bound(struct kunit *test)
 	/* Room for one of two: ENOSPC, and the room it takes. */
 	hdr = (struct egm_retired_pages){ .argsz = minsz + sizeof(u64) };
 	KUNIT_ASSERT_EQ(test, copy_to_user(uarg, &hdr, sizeof(hdr)), 0ul);
-	KUNIT_EXPECT_EQ(test, egm_ioctl_get_retired(region, uarg), (long)-ENOSPC);
+	KUNIT_EXPECT_EQ(test, egm_ioctl_get_retired(whole, uarg), (long)-ENOSPC);
 	KUNIT_ASSERT_EQ(test, copy_from_user(&hdr, uarg, sizeof(hdr)), 0ul);
 	KUNIT_EXPECT_EQ(test, hdr.argsz, minsz + 2 * (u32)sizeof(u64));
 	vm_munmap(buf, PAGE_SIZE);
@@ -930,12 +940,13 @@ static void egm_mapping_retired_sink(struct kunit *test)
 {
 	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
 	struct egm_region *region = mt->mem.region;
+	struct egm_partition *whole = mt->mem.part;
 	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
-	unsigned long sink_pfn = page_to_pfn(region->sink);
+	unsigned long sink_pfn = page_to_pfn(whole->sink);
 	u64 bad = SZ_4M + PAGE_SIZE, bad2 = SZ_8M;
 	u64 val = 0x5151, back = 0;
-	s64 sink_faults = atomic64_read(&region->sink_faults);
-	s64 sink_writes = atomic64_read(&region->sink_writes);
+	s64 sink_faults = atomic64_read(&whole->sink_faults);
+	s64 sink_writes = atomic64_read(&whole->sink_writes);
 	int ret;
 
 	KUNIT_ASSERT_EQ(test, egm_report_poison(mt->mem.att, region->base + bad), 0);
@@ -954,7 +965,7 @@ static void egm_mapping_retired_sink(struct kunit *test)
 	mmap_read_unlock(current->mm);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, egm_mt_pfn(addr + bad), sink_pfn);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&region->sink_faults), sink_faults + 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&whole->sink_faults), sink_faults + 1);
 	/* Its neighbours are the region's own pages. */
 	mmap_read_lock(current->mm);
 	ret = fixup_user_fault(current->mm, addr + bad + PAGE_SIZE,
@@ -967,15 +978,15 @@ static void egm_mapping_retired_sink(struct kunit *test)
 	/* What is written there lands in the sink, never in the bad page. */
 	KUNIT_EXPECT_EQ(test, copy_to_user((void __user *)addr + bad + 8, &val,
 					   sizeof(val)), 0ul);
-	KUNIT_EXPECT_EQ(test, *(u64 *)(page_address(region->sink) + 8), val);
+	KUNIT_EXPECT_EQ(test, *(u64 *)(page_address(whole->sink) + 8), val);
 
 	/* Between tenants the sink is reported and zeroed. */
 	vm_munmap(addr, SZ_16M);
-	egm_region_release(region);
+	egm_partition_release(whole);
 	mt->acquired = false;
 	KUNIT_EXPECT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&region->sink_writes), sink_writes + 1);
-	KUNIT_EXPECT_NULL(test, memchr_inv(page_address(region->sink), 0, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&whole->sink_writes), sink_writes + 1);
+	KUNIT_EXPECT_NULL(test, memchr_inv(page_address(whole->sink), 0, PAGE_SIZE));
 }
 
 /*
@@ -988,6 +999,7 @@ static void egm_mapping_tenancy_outlives_mappings(struct kunit *test)
 {
 	struct egm_mt *mt = egm_mt_setup(test, SZ_16M);
 	struct egm_region *region = mt->mem.region;
+	struct egm_partition *whole = mt->mem.part;
 	unsigned long addr = egm_mt_map(test, mt, 0, SZ_16M);
 	struct vm_area_struct *vma;
 	struct file *dma_hold;
@@ -1000,11 +1012,11 @@ static void egm_mapping_tenancy_outlives_mappings(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, egm_mt_holders(mt), 3l);
 
 	vm_munmap(addr, SZ_16M);
-	egm_region_release(region);
+	egm_partition_release(whole);
 	mt->acquired = false;
 	flush_delayed_fput();
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_IN_USE);
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region), -EBUSY);
+	KUNIT_EXPECT_EQ(test, egm_partition_acquire(whole), -EBUSY);
 
 	__fput_sync(dma_hold);
 	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_IN_USE);

@@ -20,6 +20,7 @@
 #include <linux/unaligned.h>
 
 #include "../egm_internal.h"
+#include "egm_kunit.h"
 
 #define EGM_PT_WINDOW	SZ_256M
 #define EGM_PT_REGION	SZ_64M
@@ -295,6 +296,7 @@ static void egm_poison_report_runtime(struct kunit *test)
 static void egm_poison_list(struct kunit *test)
 {
 	struct egm_poison_test *ctx = test->priv;
+	struct egm_partition *whole = egm_kunit_whole(ctx->region);
 	u64 offsets[4] = {};
 	u32 total;
 
@@ -303,8 +305,7 @@ static void egm_poison_list(struct kunit *test)
 	egm_region_mark_poison(ctx->region, SZ_32M, 1);
 
 	/* Room for all: ascending offsets at PAGE_SIZE granularity. */
-	KUNIT_EXPECT_EQ(test, egm_region_poison_list(ctx->region, offsets, 4,
-						     &total), 3);
+	KUNIT_EXPECT_EQ(test, egm_partition_poison_list(whole, offsets, 4, &total), 3);
 	KUNIT_EXPECT_EQ(test, total, 3u);
 	KUNIT_EXPECT_EQ(test, offsets[0], (u64)SZ_1M);
 	KUNIT_EXPECT_EQ(test, offsets[1], (u64)SZ_8M);
@@ -312,14 +313,12 @@ static void egm_poison_list(struct kunit *test)
 
 	/* Too little room: the total still says how many there are. */
 	memset(offsets, 0, sizeof(offsets));
-	KUNIT_EXPECT_EQ(test, egm_region_poison_list(ctx->region, offsets, 1,
-						     &total), 1);
+	KUNIT_EXPECT_EQ(test, egm_partition_poison_list(whole, offsets, 1, &total), 1);
 	KUNIT_EXPECT_EQ(test, total, 3u);
 	KUNIT_EXPECT_EQ(test, offsets[0], (u64)SZ_1M);
 	KUNIT_EXPECT_EQ(test, offsets[1], 0ull);
 
-	KUNIT_EXPECT_EQ(test, egm_region_poison_list(ctx->region, NULL, 0,
-						     &total), 0);
+	KUNIT_EXPECT_EQ(test, egm_partition_poison_list(whole, NULL, 0, &total), 0);
 	KUNIT_EXPECT_EQ(test, total, 3u);
 }
 

@@ -48,9 +48,9 @@ static u8 *egm_st_kaddr(struct kunit *test, struct egm_region *region)
 	return kaddr;
 }
 
-static void egm_st_release(void *region)
+static void egm_st_release(void *part)
 {
-	egm_region_release(region);
+	egm_partition_release(part);
 }
 
 /* Count pages that are not all zero; poisoned pages must keep @fill. */
@@ -78,6 +78,7 @@ static void egm_scrub_zeroes_all_but_poison(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
 	struct egm_region *region = mem->region;
+	struct egm_partition *whole = mem->part;
 	u8 *kaddr = egm_st_kaddr(test, region);
 
 	memset(kaddr, 0xa5, region->size);
@@ -86,12 +87,12 @@ static void egm_scrub_zeroes_all_but_poison(struct kunit *test)
 	egm_region_mark_poison(region, SZ_32M + 5 * PAGE_SIZE, 1);
 	egm_region_mark_poison(region, region->size - 1, 1);
 
-	KUNIT_EXPECT_EQ(test, egm_region_scrub(region, true), 0);
+	KUNIT_EXPECT_EQ(test, egm_partition_scrub(whole, true), 0);
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_CLEAN);
 	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0xa5), 0ul);
 
 	/* A clean region is not scrubbed again. */
-	KUNIT_EXPECT_EQ(test, egm_region_scrub(region, true), 0);
+	KUNIT_EXPECT_EQ(test, egm_partition_scrub(whole, true), 0);
 }
 
 /* A caller that is already dying does not scrub: the region stays dirty. */
@@ -99,6 +100,7 @@ static void egm_scrub_fatal_signal_pending(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
 	struct egm_region *region = mem->region;
+	struct egm_partition *whole = mem->part;
 	u8 *kaddr = egm_st_kaddr(test, region);
 	int ret;
 
@@ -107,7 +109,7 @@ static void egm_scrub_fatal_signal_pending(struct kunit *test)
 	send_sig(SIGKILL, current, 1);
 	KUNIT_ASSERT_TRUE(test, fatal_signal_pending(current));
 
-	ret = egm_region_scrub(region, true);
+	ret = egm_partition_scrub(whole, true);
 	flush_signals(current);
 	disallow_signal(SIGKILL);
 
@@ -139,6 +141,7 @@ static void egm_scrub_fatal_signal_midway(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, 0);
 	struct egm_region *region = mem->region;
+	struct egm_partition *whole = mem->part;
 	struct egm_st_killer k = { .victim = current, .delay_ms = 5 };
 	struct task_struct *killer;
 	u8 *kaddr = egm_st_kaddr(test, region);
@@ -149,7 +152,7 @@ static void egm_scrub_fatal_signal_midway(struct kunit *test)
 	killer = kthread_run(egm_st_killer_fn, &k, "egm-kunit-killer");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(killer));
 
-	ret = egm_region_scrub(region, true);
+	ret = egm_partition_scrub(whole, true);
 	/* The killer may not have fired yet if the scrub was quick. */
 	while (!fatal_signal_pending(current))
 		usleep_range(1000, 2000);
@@ -162,7 +165,7 @@ static void egm_scrub_fatal_signal_midway(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_DIRTY);
 		KUNIT_EXPECT_NE(test, egm_st_dirty_pages(test, region, 0), 0ul);
 		/* A later scrub finishes the job. */
-		KUNIT_EXPECT_EQ(test, egm_region_scrub(region, true), 0);
+		KUNIT_EXPECT_EQ(test, egm_partition_scrub(whole, true), 0);
 	}
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_CLEAN);
 	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
@@ -187,36 +190,37 @@ static void egm_scrub_between_tenants(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
 	struct egm_region *region = mem->region;
+	struct egm_partition *whole = mem->part;
 	u8 *kaddr = egm_st_kaddr(test, region);
 	pgoff_t last;
 
 	memset(kaddr, 0x77, region->size);
 	/* Dirty, nobody scrubbing: taken at once all the same. */
-	KUNIT_ASSERT_EQ(test, egm_region_acquire(region), 0);
+	KUNIT_ASSERT_EQ(test, egm_partition_acquire(whole), 0);
 	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, egm_st_release, region),
+			kunit_add_action_or_reset(test, egm_st_release, whole),
 			0);
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_IN_USE);
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region), -EBUSY);
+	KUNIT_EXPECT_EQ(test, egm_partition_acquire(whole), -EBUSY);
 
 	/* What the tenant reaches is zero, whoever zeroed it. */
-	KUNIT_EXPECT_EQ(test, egm_region_clean_range(region, 0, region->nr_pages), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&region->nr_dirty), 0l);
+	KUNIT_EXPECT_EQ(test, egm_partition_clean_range(whole, 0, region->nr_pages), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&whole->nr_dirty), 0l);
 	KUNIT_EXPECT_EQ(test, egm_st_dirty_pages(test, region, 0), 0ul);
 
 	/* The tenant leaves data behind. */
 	memset(kaddr, 0x77, region->size);
-	kunit_release_action(test, egm_st_release, region);
+	kunit_release_action(test, egm_st_release, whole);
 	KUNIT_EXPECT_NE(test, egm_region_state(region), EGM_IN_USE);
 
 	/* The next tenant, right away, never sees it. */
-	KUNIT_ASSERT_EQ(test, egm_region_acquire(region), 0);
-	KUNIT_EXPECT_EQ(test, egm_region_clean_range(region, 0, 1), 0);
+	KUNIT_ASSERT_EQ(test, egm_partition_acquire(whole), 0);
+	KUNIT_EXPECT_EQ(test, egm_partition_clean_range(whole, 0, 1), 0);
 	KUNIT_EXPECT_TRUE(test, egm_st_chunk_is(region, 0, 0));
 	last = region->nr_pages - 1;
-	KUNIT_EXPECT_EQ(test, egm_region_clean_range(region, last, 1), 0);
+	KUNIT_EXPECT_EQ(test, egm_partition_clean_range(whole, last, 1), 0);
 	KUNIT_EXPECT_TRUE(test, egm_st_chunk_is(region, region->nr_chunks - 1, 0));
-	egm_region_release(region);
+	egm_partition_release(whole);
 
 	/* And the background scrub finishes the job. */
 	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_CLEAN));
@@ -224,7 +228,7 @@ static void egm_scrub_between_tenants(struct kunit *test)
 }
 
 struct egm_st_access {
-	struct egm_region *region;
+	struct egm_partition *part;
 	pgoff_t page;
 	int ret;
 	struct completion done;
@@ -234,7 +238,7 @@ static int egm_st_access_fn(void *data)
 {
 	struct egm_st_access *a = data;
 
-	a->ret = egm_region_clean_range(a->region, a->page, 1);
+	a->ret = egm_partition_clean_range(a->part, a->page, 1);
 	complete_all(&a->done);
 	return 0;
 }
@@ -251,11 +255,12 @@ static void egm_scrub_access_waits_for_chunk(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, SZ_64M);
 	struct egm_region *region = mem->region;
+	struct egm_partition *whole = mem->part;
 	const unsigned long held = 3, other = 5;
 	unsigned long *lock = &region->chunk_lock[BIT_WORD(held)];
 	int bit = held % BITS_PER_LONG;
 	struct egm_st_access a = {
-		.region = region,
+		.part = whole,
 		.page = held * EGM_CHUNK_PAGES + 7,
 	};
 	struct task_struct *task;
@@ -267,17 +272,17 @@ static void egm_scrub_access_waits_for_chunk(struct kunit *test)
 
 	/* Take the chunk before the tenant's scrub can. */
 	wait_on_bit_lock(lock, bit, TASK_UNINTERRUPTIBLE);
-	if (egm_region_acquire(region)) {
+	if (egm_partition_acquire(whole)) {
 		clear_and_wake_up_bit(bit, lock);
 		KUNIT_FAIL_AND_ABORT(test, "acquire of a dirty region failed");
 	}
 	task = kthread_run(egm_st_access_fn, &a, "egm-kunit-access");
 	if (IS_ERR(task)) {
 		clear_and_wake_up_bit(bit, lock);
-		egm_region_release(region);
+		egm_partition_release(whole);
 		KUNIT_FAIL_AND_ABORT(test, "kthread_run: %ld", PTR_ERR(task));
 	}
-	other_ret = egm_region_clean_range(region, other * EGM_CHUNK_PAGES, 1);
+	other_ret = egm_partition_clean_range(whole, other * EGM_CHUNK_PAGES, 1);
 	other_clean = egm_st_chunk_is(region, other, 0);
 	waited = !wait_for_completion_timeout(&a.done, msecs_to_jiffies(200));
 	untouched = egm_st_chunk_is(region, held, 0x5a) &&
@@ -296,7 +301,7 @@ static void egm_scrub_access_waits_for_chunk(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, egm_st_chunk_is(region, held, 0),
 			      "the access returned before its chunk was zero");
 	KUNIT_EXPECT_FALSE(test, test_bit(held, region->dirty));
-	egm_region_release(region);
+	egm_partition_release(whole);
 }
 
 /* Revoke stops a background scrub and leaves the region dirty. */
@@ -304,22 +309,24 @@ static void egm_scrub_revoke_stops(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, 0);
 	struct egm_region *region = mem->region;
+	struct egm_partition *whole = mem->part;
 
 	u8 *kaddr = egm_st_kaddr(test, region);
 
 	memset(kaddr, 0x42, region->size);
-	egm_region_kick_scrub(region);
+	egm_partition_kick_scrub(whole);
 	/* 1 GiB takes seconds under TCG: catch it running. */
 	KUNIT_ASSERT_TRUE(test, egm_kunit_wait_state(region, EGM_SCRUBBING));
 	egm_revoke_region(mem->att);
 	/* Stopped, not finished: still dirty, and dirty pages remain. */
 	KUNIT_EXPECT_EQ(test, egm_region_state(region), EGM_DIRTY);
 	KUNIT_EXPECT_NE(test, egm_st_dirty_pages(test, region, 0), 0ul);
-	KUNIT_EXPECT_EQ(test, egm_region_acquire(region), -ENODEV);
+	KUNIT_EXPECT_EQ(test, egm_partition_acquire(whole), -ENODEV);
 }
 
 struct egm_st_tenant {
 	struct egm_region *region;
+	struct egm_partition *part;
 	int acquired;
 	int ret;
 	struct completion zeroing;
@@ -331,11 +338,11 @@ static int egm_st_tenant_fn(void *data)
 {
 	struct egm_st_tenant *t = data;
 
-	t->acquired = egm_region_acquire(t->region);
+	t->acquired = egm_partition_acquire(t->part);
 	complete_all(&t->zeroing);
 	if (!t->acquired) {
-		t->ret = egm_region_clean_range(t->region, 0, t->region->nr_pages);
-		egm_region_release(t->region);
+		t->ret = egm_partition_clean_range(t->part, 0, t->part->nr_pages);
+		egm_partition_release(t->part);
 	}
 	egm_region_put(t->region);
 	complete_all(&t->done);
@@ -361,6 +368,7 @@ static void egm_scrub_revoke_stops_access(struct kunit *test)
 {
 	struct egm_kunit_mem *mem = egm_st_setup(test, 0);
 	struct egm_region *region = mem->region;
+	struct egm_partition *whole = mem->part;
 	struct task_struct *task;
 	struct egm_st_tenant *t;
 	int running, err, i;
@@ -370,6 +378,7 @@ static void egm_scrub_revoke_stops_access(struct kunit *test)
 	/* The tenant's own reference, as an open file would hold. */
 	t->region = egm_region_get_by_pxm(EGM_ST_PXM);
 	KUNIT_ASSERT_PTR_EQ(test, t->region, region);
+	t->part = whole;
 	init_completion(&t->zeroing);
 	init_completion(&t->done);
 	task = kthread_run(egm_st_tenant_fn, t, "egm-kunit-tenant");
@@ -385,20 +394,20 @@ static void egm_scrub_revoke_stops_access(struct kunit *test)
 	/* 1 GiB takes seconds under TCG: catch the tenant zeroing. */
 	wait_for_completion(&t->zeroing);
 	KUNIT_ASSERT_EQ(test, t->acquired, 0);
-	for (i = 0; i < 5000 && !atomic64_read(&region->access_scrubs); i++)
+	for (i = 0; i < 5000 && !atomic64_read(&whole->access_scrubs); i++)
 		usleep_range(1000, 2000);
-	KUNIT_ASSERT_NE_MSG(test, atomic64_read(&region->access_scrubs), 0ll,
+	KUNIT_ASSERT_NE_MSG(test, atomic64_read(&whole->access_scrubs), 0ll,
 			    "the tenant's access never zeroed a chunk");
 	KUNIT_ASSERT_FALSE(test, completion_done(&t->done));
 	egm_revoke_region(mem->att);
-	running = egm_region_scrubs_running(region);
+	running = egm_partition_scrubs_running(whole);
 	KUNIT_EXPECT_EQ_MSG(test, running, 0,
 			    "revoke returned while an access still zeroed");
 
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&t->done,
 							    msecs_to_jiffies(60000)));
 	KUNIT_EXPECT_EQ(test, t->ret, -ENODEV);
-	KUNIT_EXPECT_NE(test, atomic_long_read(&region->nr_dirty), 0l);
+	KUNIT_EXPECT_NE(test, atomic_long_read(&whole->nr_dirty), 0l);
 }
 
 static struct kunit_case egm_scrub_cases[] = {
