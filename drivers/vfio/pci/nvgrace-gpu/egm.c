@@ -29,6 +29,12 @@
  *            memory-backend-file;
  *   none     registered (egm_size, poison handling) but not exposed.
  *
+ * With egm_per_gpu=Y the region is split among the socket's GPUs, one
+ * equal partition each, as KubeVirt assigns one VM per GPU: each GPU's vfio
+ * device exposes its own partition, and a GPU's reset reaches that
+ * partition alone.  Each GPU re-splits as it probes (egm_set_layout()), so
+ * the last one of the socket leaves one partition per GPU.
+ *
  * State lives in a devres of the PCI device, so it goes after remove()
  * has unregistered the vfio device (which waits for the device to be
  * closed): no remove hook is needed, and the reset handlers find it from
@@ -89,6 +95,11 @@ static const struct kernel_param_ops egm_frontend_ops = {
 module_param_cb(egm_frontend, &egm_frontend_ops, &egm_frontend, 0644);
 MODULE_PARM_DESC(egm_frontend,
 		 "How a GPU's EGM region is exposed: vfio (default; a region of the lowest-BDF GPU's vfio device), chardev (/dev/egm<pxm>) or none");
+
+static bool egm_per_gpu;
+module_param(egm_per_gpu, bool, 0444);
+MODULE_PARM_DESC(egm_per_gpu,
+		 "Split each socket's EGM region among its GPUs, one equal partition each, exposed by its GPU (default: N, one region for the socket)");
 
 /**
  * struct nvgrace_gpu_egm - one GPU's registration of its socket's region
@@ -266,8 +277,12 @@ int nvgrace_gpu_egm_probe(struct pci_dev *pdev)
 		return ret == -ENOMEM ? ret : 0;
 	}
 	devres_add(&pdev->dev, egm);
-	pci_info(pdev, "EGM PXM %u: %llu MiB, %s frontend\n", desc.pxm,
-		 desc.size >> 20, nvgrace_gpu_egm_frontends[egm->frontend]);
+	/* Not fatal: the GPU works with the region as it is divided now. */
+	if (egm_per_gpu)
+		egm_set_layout(egm->attachment, EGM_LAYOUT_PER_PARENT);
+	pci_info(pdev, "EGM PXM %u: %llu MiB, %s frontend%s\n", desc.pxm,
+		 desc.size >> 20, nvgrace_gpu_egm_frontends[egm->frontend],
+		 egm_per_gpu ? ", split per GPU" : "");
 	return 0;
 }
 
