@@ -75,7 +75,7 @@ root=$ird/root
 egm_log "initramfs in $ird"
 egm_initramfs_base "$root"
 install -m 755 "$EGM_REPO/tools/testing/egm/init" "$root/init"
-for prog in egm_e2e egm_sysfs_view egm_egmctl; do
+for prog in egm_e2e egm_sysfs_view egm_egmctl egm_partitions; do
 	gcc -static -O2 -Wall -Wextra -Werror -I"$EGM_REPO/include/uapi" \
 		-o "$root/bin/$prog" "$EGM_REPO/tools/testing/egm/$prog.c"
 done
@@ -115,10 +115,11 @@ kunit_ok=0
 egm_kunit_console x86_64 "$log" egm-e2e || kunit_ok=1
 verdict=0
 egm_qemu_verdict qemu-test egm-e2e egm_e2e "$log" "$qrc" "$qemu_timeout" || verdict=1
-# egm_sysfs_view and egm_egmctl ran after egm_e2e in the same boot, which
-# the verdict above judged as a whole (kernel reports, leaks, QEMU); their
-# tests count as suites of their own.
-for suite in sysfs-view:egm_sysfs_view egmctl:egm_egmctl; do
+# egm_sysfs_view, egm_egmctl and egm_partitions ran after egm_e2e in the
+# same boot, which the verdict above judged as a whole (kernel reports,
+# leaks, QEMU); their tests count as suites of their own.
+for suite in sysfs-view:egm_sysfs_view egmctl:egm_egmctl \
+	     egm-partitions:egm_partitions; do
 	name=${suite%%:*}
 	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed\$" "$log" | tail -n 1 || true)
 	if [ -n "$line" ]; then

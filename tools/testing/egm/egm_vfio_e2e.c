@@ -2018,6 +2018,85 @@ fail:
 	goto out;
 }
 
+/* Back to one whole-region partition on PXM 1. */
+static void layout_whole_cleanup(void)
+{
+	int err = write_text(SYSFS_CLASS "/egm1/layout", "whole");
+
+	if (err)
+		say("cleanup: layout whole: %s", errstr(err));
+}
+
+/* Faults served by partition @name (debugfs). */
+static long long partition_faults(const char *name)
+{
+	char path[128], buf[256];
+	long long pte, pmd, pud;
+
+	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/faults", name);
+	if (read_text(path, buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "pte %lld\npmd %lld\npud %lld\n", &pte, &pmd, &pud) != 3)
+		return -1;
+	return pte + pmd + pud;
+}
+
+/*
+ * Split per GPU: each GPU of PXM 1 exposes its own half, both open at
+ * once; what one writes the other never sees, and one GPU's resets never
+ * reach the other's partition.
+ */
+static int test_per_gpu_partitions(void)
+{
+	const uint64_t half = EGM1_SIZE / 2, off = (16 << 20) + 0x40;
+	struct egm_vregion ra = { 0 }, rb = { 0 };
+	struct vfio_dev a = VFIO_DEV_INIT, b = VFIO_DEV_INIT;
+	char *pa = MAP_FAILED, *pb = MAP_FAILED;
+	long long fa, fb;
+	int ret = 0, err, i;
+
+	err = write_text(SYSFS_CLASS "/egm1/layout", "per_parent");
+	CHECK(!err, "echo per_parent > egm1/layout: %s", errstr(err));
+	if (vfio_open_ok(GPU_A, &a) || need_egm_region(GPU_A, a.fd, half, &ra) ||
+	    vfio_open_ok(GPU_B, &b) || need_egm_region(GPU_B, b.fd, half, &rb))
+		goto fail;
+	pa = map_fd(a.fd, ra.offset, ra.size, MAP_SHARED);
+	pb = map_fd(b.fd, rb.offset, rb.size, MAP_SHARED);
+	CHECK(pa != MAP_FAILED && pb != MAP_FAILED, "mmap: %s", errstr(errno));
+	CHECK(get_word(pa, off) == 0 && get_word(pb, off) == 0,
+	      "a new partition is not zero at %#llx", (unsigned long long)off);
+	put_word(pa, off, tag(off, 91));
+	put_word(pb, off, tag(off, 92));
+	CHECK(get_word(pa, off) == tag(off, 91) && get_word(pb, off) == tag(off, 92),
+	      "%s and %s see each other's memory", GPU_A, GPU_B);
+
+	fa = partition_faults("egm1.1");
+	fb = partition_faults("egm1.2");
+	CHECK(fa >= 0 && fb >= 0, "no faults counter for egm1.1 or egm1.2");
+	for (i = 0; i < 10; i++) {
+		err = vfio_reset(a.fd);
+		CHECK(!err, "VFIO_DEVICE_RESET of %s: %s", GPU_A, errstr(err));
+		CHECK(get_word(pb, off) == tag(off, 92), "%s's data changed", GPU_B);
+		CHECK(get_word(pa, off) == tag(off, 91), "%s's data changed", GPU_A);
+	}
+	CHECK(partition_faults("egm1.2") == fb,
+	      "%s's partition took %lld faults during %s's resets", GPU_B,
+	      partition_faults("egm1.2") - fb, GPU_A);
+	CHECK(partition_faults("egm1.1") >= fa + 10,
+	      "%s's partition was not zapped by its resets (%lld faults)", GPU_A,
+	      partition_faults("egm1.1") - fa);
+out:
+	unmap(pa, ra.size);
+	unmap(pb, rb.size);
+	vfio_close(&a);
+	vfio_close(&b);
+	egm_vregion_free(&ra);
+	egm_vregion_free(&rb);
+	return ret;
+fail:
+	ret = -1;
+	goto out;
+}
+
 /*
  * ---- The harness ----
  */
@@ -2045,6 +2124,8 @@ static const struct test tests[] = {
 	{ "vfio", "lower_bdf_bound_later", test_lower_bdf_bound_later,
 	  unbind_cleanup },
 	{ "vfio", "unbind_rule", test_unbind_rule, unbind_cleanup },
+	{ "vfio", "per_gpu_partitions", test_per_gpu_partitions,
+	  layout_whole_cleanup },
 	{ "chardev", "frontend_param", test_frontend_param, NULL },
 	{ "chardev", "chardev_nodes", test_chardev_nodes, NULL },
 	{ "chardev", "chardev_parents", test_chardev_parents, NULL },

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * egm_partitions: several tenants on one socket's region, run as root in
+ * the qemu-test guest after egm_egmctl, with the regions of
+ * tools/testing/egm/init: egm1 is 1 GiB with two parents, egm_parent.1 and
+ * egm_parent.2, and the chardev frontend.
+ *
+ *   gcc -static -O2 -Wall -Wextra -I include/uapi -o egm_partitions egm_partitions.c
+ *   egm_partitions [TEST...]   (no argument: every test, in order)
+ *
+ * The region is split per parent (/dev/egm1.1 is egm_parent.1's, 512 MiB
+ * from offset 0; /dev/egm1.2 egm_parent.2's, the next 512 MiB), two
+ * tenants use it at once, one restarts while the other runs, one parent
+ * is reset 100 times while the other partition's tenant keeps touching its
+ * memory (and, as its control, the same with the reset's zap widened to the
+ * whole region); then the operator's own partitions, and the bad requests.  Every
+ * test leaves the region as it found it: one whole-region partition, no
+ * tenant.  Prints "ok TEST", "FAIL TEST: ..." and
+ * "egm-partitions: N passed, N failed".
+ */
+#define CHILD_TIMEOUT_MS	(10 * 1000)	/* the harness's wait for a child */
+
+#include "egm_harness.h"
+
+#define REGION		"egm1"
+#define VIEW		"/sys/class/egm/" REGION
+#define PARENT_A	"egm_parent.1"
+#define PARENT_B	"egm_parent.2"
+#define PARENT_DEBUGFS	"/sys/kernel/debug/egm_parent"
+#define REGION_SIZE	0x40000000ULL
+#define HALF		(REGION_SIZE / 2)
+#define RESETS		100
+#define CLEAN_MS	(120 * 1000)
+#define RESET_SCOPED	"/sys/kernel/debug/egm/reset_scoped"
+#define CONTROL_RESETS	10
+
+/* A tenant of one partition: its file and its mapping of all of it. */
+struct tenant {
+	int fd;
+	uint8_t *map;
+	uint64_t size;
+};
+
+#define TENANT_INIT { .fd = -1, .map = NULL }
+
+struct faults { long long pte, pmd, pud; };
+
+/* Write @text to the region's attribute @attr; 0 or -errno. */
+static int view_write(const char *attr, const char *text)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), VIEW "/%s", attr);
+	return write_text(path, text);
+}
+
+static int parent_reset(const char *parent, bool begin)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARENT_DEBUGFS "/%s/reset", parent);
+	return write_text(path, begin ? "1" : "0");
+}
+
+static int read_faults(const char *part, struct faults *f)
+{
+	char path[128], buf[128];
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/egm/%s/faults", part);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	if (sscanf(buf, "pte %lld\npmd %lld\npud %lld\n",
+		   &f->pte, &f->pmd, &f->pud) != 3)
+		return fail("%s: cannot parse \"%s\"", path, buf);
+	return 0;
+}
+
+static long long faults_total(const struct faults *f)
+{
+	return f->pte + f->pmd + f->pud;
+}
+
+/* Open /dev/@name and map all of it; 0, or fail(). */
+static int tenant_open(const char *name, struct tenant *t)
+{
+	char dev[64];
+	off_t end;
+
+	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	t->fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (t->fd < 0)
+		return fail("open %s: %s", dev, errstr(errno));
+	track_fd(t->fd);
+	end = lseek(t->fd, 0, SEEK_END);
+	if (end <= 0)
+		return fail("lseek(%s, 0, SEEK_END): %s", dev, errstr(errno));
+	t->size = end;
+	t->map = map_fd(t->fd, 0, t->size, MAP_SHARED);
+	if (t->map == MAP_FAILED) {
+		t->map = NULL;
+		return fail("mmap %s: %s", dev, errstr(errno));
+	}
+	return 0;
+}
+
+static void tenant_close(struct tenant *t)
+{
+	unmap(t->map, t->size);
+	t->map = NULL;
+	close_fd(&t->fd);
+}
+
+/* Every word of the tenant's memory: its offset, tagged. */
+static void fill(struct tenant *t, uint64_t tag)
+{
+	for (uint64_t off = 0; off < t->size; off += 8)
+		put_word(t->map, off, tag ^ off);
+}
+
+/* The first word that is not @tag ^ offset (or zero, for tag 0); -1 if none. */
+static long long first_bad(struct tenant *t, uint64_t tag)
+{
+	for (uint64_t off = 0; off < t->size; off += 8) {
+		uint64_t want = tag ? tag ^ off : 0;
+
+		if (get_word(t->map, off) != want)
+			return (long long)off;
+	}
+	return -1;
+}
+
+static int wait_clean(void)
+{
+	return view_wait_clean(REGION, CLEAN_MS);
+}
+
+/* Back to one whole-region partition, once nobody holds any. */
+static void whole_cleanup(void)
+{
+	int err = view_write("layout", "whole");
+
+	if (err)
+		say("cleanup: layout whole: %s", errstr(err));
+}
+
+static int split(void)
+{
+	char buf[32];
+	int err;
+
+	err = view_write("layout", "per_parent");
+	if (err)
+		return fail("echo per_parent > " VIEW "/layout: %s", errstr(err));
+	if (view_attr(REGION, "layout", buf, sizeof(buf)) < 0 ||
+	    strcmp(buf, "per_parent"))
+		return fail(VIEW "/layout is \"%s\" after per_parent", buf);
+	return 0;
+}
+
+/* Without configuration: one partition, the whole region, /dev/egm1. */
+static int test_whole_by_default(void)
+{
+	char buf[64];
+	int ret = 0;
+
+	CHECK(view_attr(REGION, "layout", buf, sizeof(buf)) >= 0 &&
+	      !strcmp(buf, "whole"), VIEW "/layout is \"%s\", want whole", buf);
+	CHECK(view_attr(REGION, "partition0/offset", buf, sizeof(buf)) >= 0 &&
+	      !strcmp(buf, "0"), "partition0/offset is \"%s\"", buf);
+	CHECK(view_attr(REGION, "partition0/size", buf, sizeof(buf)) >= 0 &&
+	      strtoull(buf, NULL, 0) == REGION_SIZE,
+	      "partition0/size is \"%s\"", buf);
+	CHECK(view_attr(REGION, "partition0/name", buf, sizeof(buf)) >= 0 &&
+	      !strcmp(buf, REGION), "partition0/name is \"%s\"", buf);
+	CHECK(exists("/dev/" REGION), "/dev/" REGION " is missing");
+	CHECK(!exists(VIEW "/partition1"), VIEW "/partition1 exists");
+out:
+	return ret;
+}
+
+/* Each parent its half; the device nodes follow the partitions. */
+static int test_split_per_parent(void)
+{
+	char buf[64];
+	int ret = split();
+
+	if (ret)
+		return ret;
+	CHECK(!exists("/dev/" REGION), "/dev/" REGION " is still there");
+	CHECK(exists("/dev/egm1.1") && exists("/dev/egm1.2"),
+	      "/dev/egm1.1 or /dev/egm1.2 is missing");
+	CHECK(view_attr(REGION, "partition1/size", buf, sizeof(buf)) >= 0 &&
+	      strtoull(buf, NULL, 0) == HALF, "partition1/size is \"%s\"", buf);
+	CHECK(view_attr(REGION, "partition2/offset", buf, sizeof(buf)) >= 0 &&
+	      strtoull(buf, NULL, 0) == HALF,
+	      "partition2/offset is \"%s\"", buf);
+	CHECK(view_attr(REGION, "partition2/name", buf, sizeof(buf)) >= 0 &&
+	      !strcmp(buf, "egm1.2"), "partition2/name is \"%s\"", buf);
+	CHECK(!wait_clean(), "%s", failmsg);
+	CHECK(!view_write("layout", "whole"), "layout whole: %s", errstr(errno));
+	CHECK(exists("/dev/" REGION) && !exists("/dev/egm1.1"),
+	      "/dev/" REGION " not back, or /dev/egm1.1 left, after layout whole");
+out:
+	return ret;
+}
+
+/*
+ * Two tenants at once, each sees only its own memory; one restarts while
+ * the other runs and finds nothing of its previous tenant in any word.
+ */
+static int test_two_tenants(void)
+{
+	struct tenant a = TENANT_INIT, b = TENANT_INIT;
+	const uint64_t ta = 0xa1a1a1a100000000ULL, tb = 0xb2b2b2b200000000ULL;
+	long long bad;
+	int ret = split();
+
+	if (ret)
+		return ret;
+	CHECK(!tenant_open("egm1.1", &a), "%s", failmsg);
+	CHECK(!tenant_open("egm1.2", &b), "%s", failmsg);
+	CHECK(a.size == HALF && b.size == HALF,
+	      "sizes %#llx and %#llx, want %#llx each", (unsigned long long)a.size,
+	      (unsigned long long)b.size, HALF);
+	/* Each partition is exclusive, not the region. */
+	CHECK(open("/dev/egm1.1", O_RDWR | O_CLOEXEC) < 0 && errno == EBUSY,
+	      "a second open of /dev/egm1.1 did not fail with EBUSY");
+
+	fill(&a, ta);
+	fill(&b, tb);
+	bad = first_bad(&a, ta);
+	CHECK(bad < 0, "egm1.1 +%#llx does not hold its own pattern", bad);
+	bad = first_bad(&b, tb);
+	CHECK(bad < 0, "egm1.2 +%#llx does not hold its own pattern", bad);
+
+	/* egm1.1 restarts at once; egm1.2 runs on. */
+	tenant_close(&a);
+	CHECK(!tenant_open("egm1.1", &a), "%s", failmsg);
+	bad = first_bad(&a, 0);
+	CHECK(bad < 0, "restarted egm1.1 sees its last tenant's data at +%#llx",
+	      bad);
+	bad = first_bad(&b, tb);
+	CHECK(bad < 0, "egm1.2 lost its data at +%#llx when egm1.1 restarted",
+	      bad);
+	fill(&a, ta);
+	bad = first_bad(&b, tb);
+	CHECK(bad < 0, "egm1.1's new tenant wrote into egm1.2 at +%#llx", bad);
+	say("egm-partitions: two tenants, one restarted: %llu MiB each, every word checked",
+	    (unsigned long long)(HALF >> 20));
+out:
+	tenant_close(&a);
+	tenant_close(&b);
+	if (!ret)
+		ret = wait_clean();
+	return ret;
+}
+
+/*
+ * egm_parent.1's GPU is reset 100 times while egm1.2's tenant keeps
+ * touching its memory: egm1.2 takes no fault and loses nothing; egm1.1's
+ * mappings were zapped each time (they fault back in).
+ */
+static int test_reset_scoped(void)
+{
+	struct tenant a = TENANT_INIT, b = TENANT_INIT;
+	const uint64_t tb = 0xb3b3b3b300000000ULL;
+	struct faults fa0, fa1, fb0, fb1;
+	long long bad, worst = 0;
+	bool in_reset = false;
+	int i, err, ret = split();
+
+	if (ret)
+		return ret;
+	CHECK(!tenant_open("egm1.1", &a), "%s", failmsg);
+	CHECK(!tenant_open("egm1.2", &b), "%s", failmsg);
+	fill(&b, tb);
+	put_word(a.map, 0, 1);
+	CHECK(!read_faults("egm1.1", &fa0) && !read_faults("egm1.2", &fb0),
+	      "%s", failmsg);
+
+	for (i = 0; i < RESETS; i++) {
+		long long t0;
+
+		err = parent_reset(PARENT_A, true);
+		CHECK(!err, "reset %s begin: %s", PARENT_A, errstr(err));
+		in_reset = true;
+		/* egm1.2 is not stalled: touch it inside the reset. */
+		t0 = now_ms();
+		for (uint64_t off = 0; off < b.size; off += 1 << 21)
+			put_word(b.map, off, get_word(b.map, off));
+		if (now_ms() - t0 > worst)
+			worst = now_ms() - t0;
+		err = parent_reset(PARENT_A, false);
+		CHECK(!err, "reset %s end: %s", PARENT_A, errstr(err));
+		in_reset = false;
+		/* egm1.1 faults back in after each reset. */
+		put_word(a.map, 0, get_word(a.map, 0) + 1);
+	}
+	CHECK(!read_faults("egm1.1", &fa1) && !read_faults("egm1.2", &fb1),
+	      "%s", failmsg);
+	CHECK(faults_total(&fb1) == faults_total(&fb0),
+	      "egm1.2 took %lld faults during %d resets of %s's GPU",
+	      faults_total(&fb1) - faults_total(&fb0), RESETS, PARENT_A);
+	CHECK(faults_total(&fa1) - faults_total(&fa0) >= RESETS,
+	      "egm1.1 faulted %lld times across %d resets of its GPU: it was not zapped",
+	      faults_total(&fa1) - faults_total(&fa0), RESETS);
+	CHECK(get_word(a.map, 0) == 1 + RESETS, "egm1.1's counter is %llu",
+	      (unsigned long long)get_word(a.map, 0));
+	bad = first_bad(&b, tb);
+	CHECK(bad < 0, "egm1.2 changed at +%#llx during the resets", bad);
+	say("egm-partitions: %d resets of %s: faults of egm1.1 %lld, of egm1.2 %lld",
+	    RESETS, PARENT_A, faults_total(&fa1) - faults_total(&fa0),
+	    faults_total(&fb1) - faults_total(&fb0));
+	say("egm-partitions: slowest pass over egm1.2 inside a reset: %lld ms",
+	    worst);
+out:
+	if (in_reset)
+		parent_reset(PARENT_A, false);
+	tenant_close(&a);
+	tenant_close(&b);
+	if (!ret)
+		ret = wait_clean();
+	return ret;
+}
+
+/*
+ * The control of reset_scoped: with the zap of a reset widened to the whole
+ * region (debugfs reset_scoped=N, as before partitions), the same resets
+ * make egm1.2 fault again, so reset_scoped's zero is the scoping's doing.
+ */
+static int test_reset_scoped_control(void)
+{
+	struct tenant a = TENANT_INIT, b = TENANT_INIT;
+	struct faults fb0, fb1;
+	bool in_reset = false;
+	int i, err, ret = split();
+
+	if (ret)
+		return ret;
+	err = write_text(RESET_SCOPED, "N");
+	CHECK(!err, "write N to " RESET_SCOPED ": %s", errstr(err));
+	CHECK(!tenant_open("egm1.1", &a), "%s", failmsg);
+	CHECK(!tenant_open("egm1.2", &b), "%s", failmsg);
+	put_word(b.map, 0, 5);
+	CHECK(!read_faults("egm1.2", &fb0), "%s", failmsg);
+	for (i = 0; i < CONTROL_RESETS; i++) {
+		err = parent_reset(PARENT_A, true);
+		CHECK(!err, "reset %s begin: %s", PARENT_A, errstr(err));
+		in_reset = true;
+		err = parent_reset(PARENT_A, false);
+		CHECK(!err, "reset %s end: %s", PARENT_A, errstr(err));
+		in_reset = false;
+		put_word(b.map, 0, get_word(b.map, 0) + 1);
+	}
+	CHECK(!read_faults("egm1.2", &fb1), "%s", failmsg);
+	CHECK(faults_total(&fb1) - faults_total(&fb0) >= CONTROL_RESETS,
+	      "with the zap unscoped, egm1.2 faulted %lld times in %d resets: the suite cannot tell",
+	      faults_total(&fb1) - faults_total(&fb0), CONTROL_RESETS);
+	say("egm-partitions: control: reset_scoped=N, %d resets of %s: faults of egm1.2 %lld",
+	    CONTROL_RESETS, PARENT_A, faults_total(&fb1) - faults_total(&fb0));
+out:
+	if (in_reset)
+		parent_reset(PARENT_A, false);
+	write_text(RESET_SCOPED, "Y");
+	tenant_close(&a);
+	tenant_close(&b);
+	if (!ret)
+		ret = wait_clean();
+	return ret;
+}
+
+static void scoped_cleanup(void)
+{
+	write_text(RESET_SCOPED, "Y");
+	whole_cleanup();
+}
+
+/*
+ * An operator's own partitions: made and deleted through sysfs, named
+ * /dev/egm1.<index>; no GPU's reset reaches them.
+ */
+static int test_operator_partitions(void)
+{
+	struct tenant a = TENANT_INIT;
+	struct faults f0, f1;
+	char buf[32];
+	int err, ret = 0;
+
+	err = view_write("partition_delete", "0");
+	CHECK(!err, "partition_delete 0: %s", errstr(err));
+	CHECK(!exists("/dev/" REGION), "/dev/" REGION " is still there");
+	err = view_write("partition_create", "0 0x4000000");
+	CHECK(!err, "partition_create 0 64M: %s", errstr(err));
+	err = view_write("partition_create", "0x4000000 0x4000000");
+	CHECK(!err, "partition_create 64M 64M: %s", errstr(err));
+	CHECK(view_attr(REGION, "layout", buf, sizeof(buf)) >= 0 &&
+	      !strcmp(buf, "custom"), VIEW "/layout is \"%s\", want custom", buf);
+	CHECK(!tenant_open("egm1.2", &a), "%s", failmsg);
+	CHECK(a.size == 0x4000000, "egm1.2 is %#llx bytes",
+	      (unsigned long long)a.size);
+	put_word(a.map, 0, 7);
+	CHECK(!read_faults("egm1.2", &f0), "%s", failmsg);
+	for (int i = 0; i < 10; i++) {
+		err = parent_reset(i & 1 ? PARENT_B : PARENT_A, true);
+		CHECK(!err, "reset begin: %s", errstr(err));
+		put_word(a.map, 0, get_word(a.map, 0));
+		err = parent_reset(i & 1 ? PARENT_B : PARENT_A, false);
+		CHECK(!err, "reset end: %s", errstr(err));
+	}
+	CHECK(!read_faults("egm1.2", &f1), "%s", failmsg);
+	CHECK(faults_total(&f1) == faults_total(&f0),
+	      "a GPU reset reached an operator's partition: %lld faults",
+	      faults_total(&f1) - faults_total(&f0));
+	/* In use: neither deleted nor re-laid out. */
+	err = view_write("partition_delete", "2");
+	CHECK(err == -EBUSY, "partition_delete of a partition in use: %s, want EBUSY",
+	      errstr(err));
+	err = view_write("layout", "whole");
+	CHECK(err == -EBUSY, "layout whole with a tenant: %s, want EBUSY",
+	      errstr(err));
+out:
+	tenant_close(&a);
+	if (!ret) {
+		err = view_write("layout", "whole");
+		if (err)
+			ret = fail("layout whole: %s", errstr(err));
+	}
+	if (!ret)
+		ret = wait_clean();
+	return ret;
+}
+
+/* Bad requests: a clear errno each, and the layout unchanged. */
+static int test_bad_requests(void)
+{
+	static const struct { const char *attr, *text; int err; } bad[] = {
+		{ "partition_create", "0 0x200000", EEXIST },	/* the whole one */
+		{ "partition_create", "0x100000 0x200000", EINVAL },
+		{ "partition_create", "0 0x100000", EINVAL },
+		{ "partition_create", "0x3fe00000 0x400000", ERANGE },
+		{ "partition_create", "0 0", EINVAL },
+		{ "partition_create", "banana", EINVAL },
+		{ "partition_create", "0x200000 0xffffffffffffffff", EOVERFLOW },
+		{ "partition_delete", "9", ENOENT },
+		{ "partition_delete", "x", EINVAL },
+		{ "layout", "halves", EINVAL },
+	};
+	struct tenant t = TENANT_INIT;
+	char buf[32];
+	int err, ret = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		err = view_write(bad[i].attr, bad[i].text);
+		CHECK(err == -bad[i].err, "\"%s\" > %s: %s, want %s", bad[i].text,
+		      bad[i].attr, errstr(err), errstr(bad[i].err));
+	}
+	CHECK(!tenant_open(REGION, &t), "%s", failmsg);
+	err = view_write("partition_delete", "0");
+	CHECK(err == -EBUSY, "partition_delete 0 in use: %s, want EBUSY",
+	      errstr(err));
+	err = view_write("layout", "per_parent");
+	CHECK(err == -EBUSY, "layout per_parent in use: %s, want EBUSY",
+	      errstr(err));
+	CHECK(view_attr(REGION, "layout", buf, sizeof(buf)) >= 0 &&
+	      !strcmp(buf, "whole"), "layout is \"%s\" after refusals", buf);
+out:
+	tenant_close(&t);
+	if (!ret)
+		ret = wait_clean();
+	return ret;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+	void (*cleanup)(void);
+} tests[] = {
+	{ "whole_by_default", test_whole_by_default, NULL },
+	{ "split_per_parent", test_split_per_parent, whole_cleanup },
+	{ "two_tenants", test_two_tenants, whole_cleanup },
+	{ "reset_scoped", test_reset_scoped, whole_cleanup },
+	{ "reset_scoped_control", test_reset_scoped_control, scoped_cleanup },
+	{ "operator_partitions", test_operator_partitions, whole_cleanup },
+	{ "bad_requests", test_bad_requests, whole_cleanup },
+};
+
+static void harness_summary(int passed, int failed)
+{
+	say("egm-partitions: %d passed, %d failed", passed, failed);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	int j;
+
+	if (harness_setup())
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+		bool run = argc < 2;
+
+		for (j = 1; j < argc; j++)
+			run |= !strcmp(argv[j], tests[i].name);
+		tally->remaining += run;
+	}
+	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+		bool run = argc < 2;
+
+		for (j = 1; j < argc; j++)
+			run |= !strcmp(argv[j], tests[i].name);
+		if (run)
+			harness_run(tests[i].name, tests[i].fn, tests[i].cleanup);
+	}
+	harness_summary(tally->passed, tally->failed);
+	return tally->failed ? 1 : 0;
+}
