@@ -2,10 +2,12 @@
 /*
  * egm_demo: the checks of the egm-core demo, run inside the QEMU "host".
  *
- *   egm_demo records FILE          the nested guest's records, read from
- *                                  FILE at offset = guest physical address
- *                                  (the sample parent's debugfs "mem" view
- *                                  of the EGM region while the VM runs)
+ *   egm_demo records FILE [BASE]   the nested guest's records, read from
+ *                                  FILE at offset = BASE + guest physical
+ *                                  address (the sample parent's debugfs
+ *                                  "mem" view of the EGM region while the
+ *                                  VM runs; BASE the offset of the VM's
+ *                                  partition in the region, default 0)
  *   egm_demo zeroed DEVICE         after the VM is gone: open /dev/egmN as
  *                                  the next tenant, map it, and check that
  *                                  nothing of the records is left
@@ -45,7 +47,7 @@ static int record_ok(const unsigned char *r, uint32_t idx)
 	return 1;
 }
 
-static int cmd_records(const char *path)
+static int cmd_records(const char *path, unsigned long base)
 {
 	unsigned char r[RECORD];
 	int fd, found = 0;
@@ -57,13 +59,13 @@ static int cmd_records(const char *path)
 		return 2;
 	}
 	for (idx = FIRST_MIB; idx <= LAST_MIB; idx++) {
-		if (pread(fd, r, RECORD, idx * MIB) != RECORD)
+		if (pread(fd, r, RECORD, base + idx * MIB) != RECORD)
 			break;
 		found += record_ok(r, idx);
 	}
 	close(fd);
-	printf("records: %d/%d found in %s\n", found,
-	       LAST_MIB - FIRST_MIB + 1, path);
+	printf("records: %d/%d found in %s at +%lu MiB\n", found,
+	       LAST_MIB - FIRST_MIB + 1, path, base / MIB);
 	return found == LAST_MIB - FIRST_MIB + 1 ? 0 : 1;
 }
 
@@ -97,10 +99,11 @@ static int cmd_zeroed(const char *path)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "records"))
-		return cmd_records(argv[2]);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "records"))
+		return cmd_records(argv[2],
+				   argc == 4 ? strtoul(argv[3], NULL, 0) : 0);
 	if (argc == 3 && !strcmp(argv[1], "zeroed"))
 		return cmd_zeroed(argv[2]);
-	fprintf(stderr, "usage: egm_demo records FILE | zeroed DEVICE\n");
+	fprintf(stderr, "usage: egm_demo records FILE [BASE] | zeroed DEVICE\n");
 	return 2;
 }
