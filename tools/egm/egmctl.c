@@ -6,7 +6,8 @@
  * so it never opens, dirties or scrubs a region and works while VMs run.
  *
  *   egmctl list                              every region, one line each
- *   egmctl info REGION                       everything about one region
+ *   egmctl info REGION                       everything about one region,
+ *                                            its partitions included
  *   egmctl retired REGION                    its retired pages, a line each
  *   egmctl wait-clean [-t SECONDS] REGION    until it is clean
  *
@@ -131,17 +132,96 @@ static void dir_list(const char *dir, char sep, char *buf, size_t size)
 		snprintf(buf, size, "-");
 }
 
-/* /dev/egm<pxm> when the chardev frontend exposes the region, else "-". */
-static const char *dev_node(const char *region, char *buf, size_t size)
+static int is_partition(const struct dirent *de)
+{
+	return !strncmp(de->d_name, "partition", 9);
+}
+
+/* By index, numerically. */
+static int by_index(const struct dirent **a, const struct dirent **b)
+{
+	return atoi((*a)->d_name + 9) - atoi((*b)->d_name + 9);
+}
+
+/* The region's partitions, partition<index> by index; their count or -1. */
+static int partitions(const char *region, struct dirent ***ents)
+{
+	char dir[1024];
+
+	snprintf(dir, sizeof(dir), EGM_CLASS "/%s", region);
+	return scandir(dir, ents, is_partition, by_index);
+}
+
+/* Has the chardev frontend given partition @name its node /dev/<name>? */
+static bool has_node(const char *region, const char *name)
 {
 	char path[1024];
 	struct stat st;
 
-	snprintf(path, sizeof(path), EGM_CLASS "/%s/%s/dev", region, region);
-	if (stat(path, &st))
-		return "-";
-	snprintf(buf, size, "/dev/%s", region);
-	return buf;
+	snprintf(path, sizeof(path), EGM_CLASS "/%s/%s/dev", region, name);
+	return !stat(path, &st);
+}
+
+/*
+ * The device nodes the chardev frontend gives the region's partitions,
+ * /dev/egm<pxm> for an undivided region, space-separated; "-" when none.
+ */
+static const char *dev_node(const char *region, char *buf, size_t size)
+{
+	char path[300], name[64];
+	struct dirent **ents;
+	size_t len = 0;
+	int n, i;
+
+	buf[0] = 0;
+	n = partitions(region, &ents);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/name", ents[i]->d_name);
+		if (!attr(region, path, name, sizeof(name)) &&
+		    has_node(region, name) && len < size)
+			len += snprintf(buf + len, size - len, "%s/dev/%s",
+					len ? " " : "", name);
+		free(ents[i]);
+	}
+	if (n >= 0)
+		free(ents);
+	return buf[0] ? buf : "-";
+}
+
+/* One line per partition: where it is, how large, its state, its node. */
+static void print_partitions(const char *region)
+{
+	char key[300], path[300], name[64], state[32], hs[32], hd[32];
+	unsigned long long off, size, dirty;
+	struct dirent **ents;
+	int n, i;
+
+	n = partitions(region, &ents);
+	for (i = 0; i < n; i++) {
+		const char *p = ents[i]->d_name;
+
+		snprintf(path, sizeof(path), "%s/name", p);
+		if (attr(region, path, name, sizeof(name)))
+			snprintf(name, sizeof(name), "?");
+		snprintf(path, sizeof(path), "%s/state", p);
+		if (attr(region, path, state, sizeof(state)))
+			snprintf(state, sizeof(state), "?");
+		snprintf(path, sizeof(path), "%s/offset", p);
+		off = attr_ull(region, path);
+		snprintf(path, sizeof(path), "%s/size", p);
+		size = attr_ull(region, path);
+		snprintf(path, sizeof(path), "%s/dirty_bytes", p);
+		dirty = attr_ull(region, path);
+		snprintf(key, sizeof(key), "%s:", p);
+		printf("%-16s %s at %#llx, %s, %s, %s dirty, %s%s\n", key, name,
+		       off, human(size, hs, sizeof(hs)), state,
+		       human(dirty, hd, sizeof(hd)),
+		       has_node(region, name) ? "/dev/" : "",
+		       has_node(region, name) ? name : "no device");
+		free(ents[i]);
+	}
+	if (n >= 0)
+		free(ents);
 }
 
 static int is_region(const struct dirent *de)
@@ -231,6 +311,9 @@ static int cmd_info(const char *region)
 	dir_list(dir, ' ', buf, sizeof(buf));
 	printf("%-16s %s\n", "parents:", buf);
 	printf("%-16s %s\n", "device:", dev_node(region, dev, sizeof(dev)));
+	if (!attr(region, "layout", buf, sizeof(buf)))
+		printf("%-16s %s\n", "layout:", buf);
+	print_partitions(region);
 	return 0;
 }
 

@@ -10,7 +10,8 @@
  *
  * Each command's output must be what sysfs says, in the documented shape;
  * wait-clean must follow a real scrub to "clean" and give up on a region
- * in use after its timeout; bad usage gets exit status 2 and a message.
+ * in use after its timeout; bad usage gets exit status 2 and a message;
+ * info lists the partitions, whole and split per parent.
  * Prints "ok TEST", "FAIL TEST: ..." and "egmctl: N passed, N failed".
  */
 #define CHILD_TIMEOUT_MS	(10 * 1000)	/* the harness's wait for a child */
@@ -306,6 +307,44 @@ out:
 	return ret;
 }
 
+/* "egmctl info" lists the partitions, whole and split per parent. */
+static int test_partitions(void)
+{
+	static const char *const args[] = { "info", "egm1", NULL };
+	static const char *const whole[] = {
+		"layout:          whole\n",
+		"partition0:      egm1 at 0, 1.0 GiB, ",
+		"device:          /dev/egm1\n",
+	};
+	static const char *const split[] = {
+		"layout:          per_parent\n",
+		"partition1:      egm1.1 at 0, 512.0 MiB, ",
+		"partition2:      egm1.2 at 0x20000000, 512.0 MiB, ",
+		"device:          /dev/egm1.1 /dev/egm1.2\n",
+	};
+	unsigned int i;
+	int rc, e, ret = 0;
+
+	rc = egmctl(args);
+	CHECK(rc == 0, "egmctl info egm1: exit %d, stderr \"%s\"", rc, err);
+	for (i = 0; i < ARRAY_SIZE(whole); i++)
+		CHECK(strstr(out, whole[i]), "egmctl info: no \"%s\" in \"%s\"",
+		      whole[i], out);
+	e = write_text(VIEW "/egm1/layout", "per_parent");
+	CHECK(!e, "layout per_parent: %s", errstr(e));
+	rc = egmctl(args);
+	CHECK(rc == 0, "egmctl info egm1, split: exit %d", rc);
+	for (i = 0; i < ARRAY_SIZE(split); i++)
+		CHECK(strstr(out, split[i]), "egmctl info: no \"%s\" in \"%s\"",
+		      split[i], out);
+	CHECK(!strstr(out, "partition0:"), "egmctl info: partition0 after the split");
+out:
+	e = write_text(VIEW "/egm1/layout", "whole");
+	if (e && !ret)
+		ret = fail("layout whole: %s", errstr(e));
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -316,6 +355,7 @@ static const struct {
 	{ "ctl_wait_clean", test_wait_clean },
 	{ "ctl_wait_clean_timeout", test_wait_clean_timeout },
 	{ "ctl_bad_usage", test_bad_usage },
+	{ "ctl_partitions", test_partitions },
 };
 
 static void harness_summary(int passed, int failed)
