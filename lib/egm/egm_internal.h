@@ -490,6 +490,7 @@ long egm_partition_tenant_holders(struct egm_partition *part);
 void egm_partition_kick_scrub(struct egm_partition *part);
 enum egm_state egm_partition_state(struct egm_partition *part);
 bool egm_partition_mark_removed(struct egm_partition *part);
+void egm_partition_unmark_removed(struct egm_partition *part);
 
 /* sysfs.c: /sys/class/egm/egm<pxm> and its partitions */
 int egm_sysfs_init(void);

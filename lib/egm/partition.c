@@ -441,9 +441,10 @@ out:
  *	own (its reset reaches that partition alone); false for the one
  *	whole-region partition
  *
- * Refused while any partition has a tenant.  Every partition is deleted
- * first; on a failure to create the new ones, the ones made are kept and
- * the error returned.
+ * Refused while any partition has a tenant, and then nothing changes:
+ * every partition is marked for deletion first, under its state lock, so
+ * that no tenant takes one while the others go.  On a failure to create
+ * the new ones, the ones made are kept and the error returned.
  *
  * Context: process context; takes @region->partition_lock.
  * Return: 0; -EBUSY when a partition has a tenant; -ENODEV when revoked;
@@ -460,17 +461,21 @@ int egm_region_set_layout(struct egm_region *region, bool per_parent)
 		err = -ENODEV;
 		goto out;
 	}
+	/* All or nothing: no tenant may take one while the others go. */
 	xa_for_each(&region->partitions, index, part) {
-		if (egm_partition_state(part) == EGM_IN_USE) {
+		if (!egm_partition_mark_removed(part)) {
 			err = -EBUSY;
-			goto out;
+			break;
 		}
 	}
 	xa_for_each(&region->partitions, index, part) {
-		err = egm_partition_delete_locked(part);
 		if (err)
-			goto out;
+			egm_partition_unmark_removed(part);
+		else
+			egm_partition_unpublish(part);
 	}
+	if (err)
+		goto out;
 	if (per_parent) {
 		err = egm_region_split_locked(region);
 	} else {

@@ -708,6 +708,19 @@ bool egm_partition_mark_removed(struct egm_partition *part)
 }
 
 /**
+ * egm_partition_unmark_removed() - undo egm_partition_mark_removed()
+ * @part: the partition, still in its region
+ *
+ * For a change of several partitions that one of them refused.
+ */
+void egm_partition_unmark_removed(struct egm_partition *part)
+{
+	mutex_lock(&part->state_lock);
+	part->removed = false;
+	mutex_unlock(&part->state_lock);
+}
+
+/**
  * egm_partition_state() - where a partition is in the state machine
  * @part: the partition
  *
