@@ -13,9 +13,10 @@
  * tenants use it at once, one restarts while the other runs, one parent
  * is reset 100 times while the other partition's tenant keeps touching its
  * memory (and, as its control, the same with the reset's zap widened to the
- * whole region); then the operator's own partitions, and the bad requests.  Every
- * test leaves the region as it found it: one whole-region partition, no
- * tenant.  Prints "ok TEST", "FAIL TEST: ..." and
+ * whole region); then the operator's own partitions, the bad requests,
+ * and 20 s of layout changes while tenants come and go and parents reset.
+ * Every test leaves the region as it found it: one whole-region
+ * partition, no tenant.  Prints "ok TEST", "FAIL TEST: ..." and
  * "egm-partitions: N passed, N failed".
  */
 #define CHILD_TIMEOUT_MS	(10 * 1000)	/* the harness's wait for a child */
@@ -472,6 +473,166 @@ out:
 	return ret;
 }
 
+#define CHURN_MS	(20 * 1000)
+#define CHURN_TENANTS	3
+
+/* xorshift64: each churning child's own sequence of choices. */
+static uint64_t churn_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * A churning tenant: opens any of egm1's possible nodes, and on success
+ * checks that a fresh tenancy reads zeros where it looks, writes, reads
+ * back, and leaves.  Exits 0, or 1 after printing what went wrong.
+ */
+static __noreturn void churn_tenant(uint64_t seed, long long end)
+{
+	static const char *const nodes[] = {
+		"/dev/egm1", "/dev/egm1.1", "/dev/egm1.2", "/dev/egm1.3",
+	};
+	unsigned long opened = 0, refused = 0;
+	uint64_t x = seed | 1;
+
+	while (now_ms() < end) {
+		const char *node = nodes[churn_next(&x) % ARRAY_SIZE(nodes)];
+		int fd = open(node, O_RDWR | O_CLOEXEC);
+		off_t size;
+		void *p;
+
+		if (fd < 0) {
+			if (errno != ENOENT && errno != EBUSY && errno != ENODEV) {
+				say("churn: open %s: %s", node, errstr(errno));
+				_exit(1);
+			}
+			refused++;
+			sleep_ms(2);
+			continue;
+		}
+		size = lseek(fd, 0, SEEK_END);
+		p = size > 0 ? mmap(NULL, size, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, fd, 0) : MAP_FAILED;
+		if (p == MAP_FAILED) {
+			say("churn: mmap %s (%lld bytes): %s", node,
+			    (long long)size, errstr(errno));
+			_exit(1);
+		}
+		for (int i = 0; i < 4; i++) {
+			uint64_t off = (churn_next(&x) % (size / 8)) * 8;
+
+			if (get_word(p, off)) {
+				say("churn: %s +%#llx holds %#llx, an earlier tenant's",
+				    node, (unsigned long long)off,
+				    (unsigned long long)get_word(p, off));
+				_exit(1);
+			}
+			put_word(p, off, x | 1);
+			if (get_word(p, off) != (x | 1)) {
+				say("churn: %s +%#llx lost a write", node,
+				    (unsigned long long)off);
+				_exit(1);
+			}
+		}
+		munmap(p, size);
+		close(fd);
+		opened++;
+		/* Leave the writer of the layout a moment with no tenant. */
+		sleep_ms(5);
+	}
+	say("churn: tenant %llu: %lu tenancies, %lu opens refused",
+	    (unsigned long long)seed, opened, refused);
+	_exit(0);
+}
+
+/* Resets of both parents, as long as the churn lasts. */
+static __noreturn void churn_resetter(long long end)
+{
+	unsigned long n = 0;
+
+	while (now_ms() < end) {
+		const char *parent = n & 1 ? PARENT_B : PARENT_A;
+
+		if (parent_reset(parent, true) || parent_reset(parent, false)) {
+			say("churn: reset %s failed", parent);
+			_exit(1);
+		}
+		n++;
+	}
+	say("churn: %lu resets", n);
+	_exit(0);
+}
+
+/*
+ * The layout changes while tenants come and go and parents reset: each
+ * change succeeds, or is refused with EBUSY because a tenant holds a
+ * partition; no tenant ever sees another's data, every open succeeds or
+ * is refused as the moment explains, and the kernel reports nothing.
+ */
+static int test_churn(void)
+{
+	static const char *const custom[] = { "0 0x8000000",
+		"0x8000000 0x8000000", "0x30000000 0x10000000" };
+	unsigned long changes = 0, busy = 0;
+	long long end = now_ms() + CHURN_MS;
+	pid_t kids[CHURN_TENANTS + 1];
+	int i, err, status, ret = 0;
+
+	for (i = 0; i <= CHURN_TENANTS; i++) {
+		kids[i] = spawn();
+		CHECK(kids[i] >= 0, "fork: %s", errstr(errno));
+		if (!kids[i]) {
+			if (i == CHURN_TENANTS)
+				churn_resetter(end);
+			churn_tenant(0x9e3779b97f4a7c15ULL * (i + 1), end);
+		}
+	}
+	for (unsigned long n = 0; now_ms() < end; n++) {
+		switch (n % 3) {
+		case 0:
+			err = view_write("layout", "per_parent");
+			break;
+		case 1:
+			err = view_write("layout", "whole");
+			if (!err)
+				err = view_write("partition_delete", "0");
+			for (unsigned int j = 0; !err && j < ARRAY_SIZE(custom); j++)
+				err = view_write("partition_create", custom[j]);
+			break;
+		default:
+			err = view_write("layout", "whole");
+			break;
+		}
+		if (err == -EBUSY) {
+			busy++;
+			continue;
+		}
+		CHECK(!err, "layout change %lu: %s", n % 3, errstr(err));
+		changes++;
+	}
+	for (i = 0; i <= CHURN_TENANTS; i++) {
+		err = wait_child(kids[i], CHURN_MS, &status);
+		CHECK(!err, "churning child %d did not end: %s", i, errstr(err));
+		CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+		      "churning child %d failed (status %#x)", i, status);
+	}
+	say("egm-partitions: churn: %lu layout changes, %lu refused busy", changes,
+	    busy);
+	CHECK(changes > 0, "no layout change got through in %d s", CHURN_MS / 1000);
+out:
+	if (!ret) {
+		err = view_write("layout", "whole");
+		if (err)
+			ret = fail("layout whole: %s", errstr(err));
+	}
+	if (!ret)
+		ret = wait_clean();
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -484,6 +645,7 @@ static const struct {
 	{ "reset_scoped_control", test_reset_scoped_control, scoped_cleanup },
 	{ "operator_partitions", test_operator_partitions, whole_cleanup },
 	{ "bad_requests", test_bad_requests, whole_cleanup },
+	{ "churn", test_churn, whole_cleanup },
 };
 
 static void harness_summary(int passed, int failed)
