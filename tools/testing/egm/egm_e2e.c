@@ -166,23 +166,6 @@ static int wait_state(const char *name, const char *want, long ms)
 	}
 }
 
-struct faults { long long pte, pmd, pud; };
-
-static int read_faults(const char *name, struct faults *f)
-{
-	char path[256], buf[256];
-	int n;
-
-	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/faults", name);
-	n = read_text(path, buf, sizeof(buf));
-	if (n < 0)
-		return fail("read %s: %s", path, errstr(n));
-	if (sscanf(buf, "pte %lld\npmd %lld\npud %lld\n",
-		   &f->pte, &f->pmd, &f->pud) != 3)
-		return fail("%s: cannot parse \"%s\"", path, buf);
-	return 0;
-}
-
 static int parent_debugfs(const char *parent, const char *file,
 			  const char *text)
 {

@@ -407,6 +407,30 @@ static __maybe_unused int debugfs_count(const char *region, const char *file,
 	return 0;
 }
 
+/* Faults a partition has served, by leaf size (debugfs "faults"). */
+struct faults { long long pte, pmd, pud; };
+
+/* /sys/kernel/debug/egm/<name>/faults, for partition <name>; 0, or fail(). */
+static __maybe_unused int read_faults(const char *name, struct faults *f)
+{
+	char path[256], buf[256];
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/egm/%s/faults", name);
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return fail("read %s: %s", path, errstr(n));
+	if (sscanf(buf, "pte %lld\npmd %lld\npud %lld\n",
+		   &f->pte, &f->pmd, &f->pud) != 3)
+		return fail("%s: cannot parse \"%s\"", path, buf);
+	return 0;
+}
+
+static __maybe_unused long long fault_sum(const struct faults *f)
+{
+	return f->pte + f->pmd + f->pud;
+}
+
 /* References to the region's current tenancy (debugfs), or -1. */
 static __maybe_unused long tenancy_holders(const char *region)
 {
@@ -863,6 +887,46 @@ static int harness_setup(void)
 	}
 	memset(tally, 0, sizeof(*tally));
 	return 0;
+}
+
+/* A test of a program's table, for harness_main(). */
+struct harness_test {
+	const char *name;
+	int (*fn)(void);
+	void (*cleanup)(void);	/* also after the test died; may be NULL */
+};
+
+/*
+ * The whole of a main(): set up, run the tests named on the command line
+ * (every test, in order, when none is), print the summary.  Returns the
+ * exit status: 0 when nothing failed.
+ */
+static __maybe_unused int harness_main(int argc, char **argv,
+				       const struct harness_test *tests,
+				       unsigned int nr)
+{
+	unsigned int i;
+	int j;
+
+	if (harness_setup())
+		return 1;
+	for (i = 0; i < nr; i++) {
+		bool run = argc < 2;
+
+		for (j = 1; j < argc; j++)
+			run |= !strcmp(argv[j], tests[i].name);
+		tally->remaining += run;
+	}
+	for (i = 0; i < nr; i++) {
+		bool run = argc < 2;
+
+		for (j = 1; j < argc; j++)
+			run |= !strcmp(argv[j], tests[i].name);
+		if (run)
+			harness_run(tests[i].name, tests[i].fn, tests[i].cleanup);
+	}
+	harness_summary(tally->passed, tally->failed);
+	return tally->failed ? 1 : 0;
 }
 
 #endif /* EGM_HARNESS_H */

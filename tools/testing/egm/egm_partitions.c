@@ -44,8 +44,6 @@ struct tenant {
 
 #define TENANT_INIT { .fd = -1, .map = NULL }
 
-struct faults { long long pte, pmd, pud; };
-
 /* Write @text to the region's attribute @attr; 0 or -errno. */
 static int view_write(const char *attr, const char *text)
 {
@@ -61,26 +59,6 @@ static int parent_reset(const char *parent, bool begin)
 
 	snprintf(path, sizeof(path), PARENT_DEBUGFS "/%s/reset", parent);
 	return write_text(path, begin ? "1" : "0");
-}
-
-static int read_faults(const char *part, struct faults *f)
-{
-	char path[128], buf[128];
-	int n;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/egm/%s/faults", part);
-	n = read_text(path, buf, sizeof(buf));
-	if (n < 0)
-		return fail("read %s: %s", path, errstr(n));
-	if (sscanf(buf, "pte %lld\npmd %lld\npud %lld\n",
-		   &f->pte, &f->pmd, &f->pud) != 3)
-		return fail("%s: cannot parse \"%s\"", path, buf);
-	return 0;
-}
-
-static long long faults_total(const struct faults *f)
-{
-	return f->pte + f->pmd + f->pud;
 }
 
 /* Open /dev/@name and map all of it; 0, or fail(). */
@@ -259,6 +237,48 @@ out:
 }
 
 /*
+ * @n resets of egm_parent.1's GPU, tenants on both halves: egm1.2's memory
+ * is touched every 2 MiB inside each reset, egm1.1's first word after it.
+ * The faults each partition took go to @da and @db, the slowest pass over
+ * egm1.2 inside a reset to @worst (ms).  0, or fail().
+ */
+static int resets_of_a(int n, struct tenant *a, struct tenant *b,
+		       long long *da, long long *db, long long *worst)
+{
+	struct faults fa0, fa1, fb0, fb1;
+	bool in_reset = false;
+	int i, err, ret = 0;
+
+	*worst = 0;
+	CHECK(!read_faults("egm1.1", &fa0) && !read_faults("egm1.2", &fb0),
+	      "%s", failmsg);
+	for (i = 0; i < n; i++) {
+		long long t0;
+
+		err = parent_reset(PARENT_A, true);
+		CHECK(!err, "reset %s begin: %s", PARENT_A, errstr(err));
+		in_reset = true;
+		t0 = now_ms();
+		for (uint64_t off = 0; off < b->size; off += 1 << 21)
+			put_word(b->map, off, get_word(b->map, off));
+		if (now_ms() - t0 > *worst)
+			*worst = now_ms() - t0;
+		err = parent_reset(PARENT_A, false);
+		CHECK(!err, "reset %s end: %s", PARENT_A, errstr(err));
+		in_reset = false;
+		put_word(a->map, 0, get_word(a->map, 0) + 1);
+	}
+	CHECK(!read_faults("egm1.1", &fa1) && !read_faults("egm1.2", &fb1),
+	      "%s", failmsg);
+	*da = fault_sum(&fa1) - fault_sum(&fa0);
+	*db = fault_sum(&fb1) - fault_sum(&fb0);
+out:
+	if (in_reset)
+		parent_reset(PARENT_A, false);
+	return ret;
+}
+
+/*
  * egm_parent.1's GPU is reset 100 times while egm1.2's tenant keeps
  * touching its memory: egm1.2 takes no fault and loses nothing; egm1.1's
  * mappings were zapped each time (they fault back in).
@@ -267,10 +287,8 @@ static int test_reset_scoped(void)
 {
 	struct tenant a = TENANT_INIT, b = TENANT_INIT;
 	const uint64_t tb = 0xb3b3b3b300000000ULL;
-	struct faults fa0, fa1, fb0, fb1;
-	long long bad, worst = 0;
-	bool in_reset = false;
-	int i, err, ret = split();
+	long long bad, da, db, worst;
+	int ret = split();
 
 	if (ret)
 		return ret;
@@ -278,47 +296,21 @@ static int test_reset_scoped(void)
 	CHECK(!tenant_open("egm1.2", &b), "%s", failmsg);
 	fill(&b, tb);
 	put_word(a.map, 0, 1);
-	CHECK(!read_faults("egm1.1", &fa0) && !read_faults("egm1.2", &fb0),
-	      "%s", failmsg);
-
-	for (i = 0; i < RESETS; i++) {
-		long long t0;
-
-		err = parent_reset(PARENT_A, true);
-		CHECK(!err, "reset %s begin: %s", PARENT_A, errstr(err));
-		in_reset = true;
-		/* egm1.2 is not stalled: touch it inside the reset. */
-		t0 = now_ms();
-		for (uint64_t off = 0; off < b.size; off += 1 << 21)
-			put_word(b.map, off, get_word(b.map, off));
-		if (now_ms() - t0 > worst)
-			worst = now_ms() - t0;
-		err = parent_reset(PARENT_A, false);
-		CHECK(!err, "reset %s end: %s", PARENT_A, errstr(err));
-		in_reset = false;
-		/* egm1.1 faults back in after each reset. */
-		put_word(a.map, 0, get_word(a.map, 0) + 1);
-	}
-	CHECK(!read_faults("egm1.1", &fa1) && !read_faults("egm1.2", &fb1),
-	      "%s", failmsg);
-	CHECK(faults_total(&fb1) == faults_total(&fb0),
-	      "egm1.2 took %lld faults during %d resets of %s's GPU",
-	      faults_total(&fb1) - faults_total(&fb0), RESETS, PARENT_A);
-	CHECK(faults_total(&fa1) - faults_total(&fa0) >= RESETS,
+	CHECK(!resets_of_a(RESETS, &a, &b, &da, &db, &worst), "%s", failmsg);
+	CHECK(db == 0, "egm1.2 took %lld faults during %d resets of %s's GPU",
+	      db, RESETS, PARENT_A);
+	CHECK(da >= RESETS,
 	      "egm1.1 faulted %lld times across %d resets of its GPU: it was not zapped",
-	      faults_total(&fa1) - faults_total(&fa0), RESETS);
+	      da, RESETS);
 	CHECK(get_word(a.map, 0) == 1 + RESETS, "egm1.1's counter is %llu",
 	      (unsigned long long)get_word(a.map, 0));
 	bad = first_bad(&b, tb);
 	CHECK(bad < 0, "egm1.2 changed at +%#llx during the resets", bad);
 	say("egm-partitions: %d resets of %s: faults of egm1.1 %lld, of egm1.2 %lld",
-	    RESETS, PARENT_A, faults_total(&fa1) - faults_total(&fa0),
-	    faults_total(&fb1) - faults_total(&fb0));
+	    RESETS, PARENT_A, da, db);
 	say("egm-partitions: slowest pass over egm1.2 inside a reset: %lld ms",
 	    worst);
 out:
-	if (in_reset)
-		parent_reset(PARENT_A, false);
 	tenant_close(&a);
 	tenant_close(&b);
 	if (!ret)
@@ -334,9 +326,8 @@ out:
 static int test_reset_scoped_control(void)
 {
 	struct tenant a = TENANT_INIT, b = TENANT_INIT;
-	struct faults fb0, fb1;
-	bool in_reset = false;
-	int i, err, ret = split();
+	long long da, db, worst;
+	int err, ret = split();
 
 	if (ret)
 		return ret;
@@ -344,26 +335,14 @@ static int test_reset_scoped_control(void)
 	CHECK(!err, "write N to " RESET_SCOPED ": %s", errstr(err));
 	CHECK(!tenant_open("egm1.1", &a), "%s", failmsg);
 	CHECK(!tenant_open("egm1.2", &b), "%s", failmsg);
-	put_word(b.map, 0, 5);
-	CHECK(!read_faults("egm1.2", &fb0), "%s", failmsg);
-	for (i = 0; i < CONTROL_RESETS; i++) {
-		err = parent_reset(PARENT_A, true);
-		CHECK(!err, "reset %s begin: %s", PARENT_A, errstr(err));
-		in_reset = true;
-		err = parent_reset(PARENT_A, false);
-		CHECK(!err, "reset %s end: %s", PARENT_A, errstr(err));
-		in_reset = false;
-		put_word(b.map, 0, get_word(b.map, 0) + 1);
-	}
-	CHECK(!read_faults("egm1.2", &fb1), "%s", failmsg);
-	CHECK(faults_total(&fb1) - faults_total(&fb0) >= CONTROL_RESETS,
+	CHECK(!resets_of_a(CONTROL_RESETS, &a, &b, &da, &db, &worst), "%s",
+	      failmsg);
+	CHECK(db >= CONTROL_RESETS,
 	      "with the zap unscoped, egm1.2 faulted %lld times in %d resets: the suite cannot tell",
-	      faults_total(&fb1) - faults_total(&fb0), CONTROL_RESETS);
+	      db, CONTROL_RESETS);
 	say("egm-partitions: control: reset_scoped=N, %d resets of %s: faults of egm1.2 %lld",
-	    CONTROL_RESETS, PARENT_A, faults_total(&fb1) - faults_total(&fb0));
+	    CONTROL_RESETS, PARENT_A, db);
 out:
-	if (in_reset)
-		parent_reset(PARENT_A, false);
 	write_text(RESET_SCOPED, "Y");
 	tenant_close(&a);
 	tenant_close(&b);
@@ -411,9 +390,9 @@ static int test_operator_partitions(void)
 		CHECK(!err, "reset end: %s", errstr(err));
 	}
 	CHECK(!read_faults("egm1.2", &f1), "%s", failmsg);
-	CHECK(faults_total(&f1) == faults_total(&f0),
+	CHECK(fault_sum(&f1) == fault_sum(&f0),
 	      "a GPU reset reached an operator's partition: %lld faults",
-	      faults_total(&f1) - faults_total(&f0));
+	      fault_sum(&f1) - fault_sum(&f0));
 	/* In use: neither deleted nor re-laid out. */
 	err = view_write("partition_delete", "2");
 	CHECK(err == -EBUSY, "partition_delete of a partition in use: %s, want EBUSY",
@@ -633,11 +612,7 @@ out:
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-	void (*cleanup)(void);
-} tests[] = {
+static const struct harness_test tests[] = {
 	{ "whole_by_default", test_whole_by_default, NULL },
 	{ "split_per_parent", test_split_per_parent, whole_cleanup },
 	{ "two_tenants", test_two_tenants, whole_cleanup },
@@ -655,26 +630,5 @@ static void harness_summary(int passed, int failed)
 
 int main(int argc, char **argv)
 {
-	unsigned int i;
-	int j;
-
-	if (harness_setup())
-		return 1;
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
-		bool run = argc < 2;
-
-		for (j = 1; j < argc; j++)
-			run |= !strcmp(argv[j], tests[i].name);
-		tally->remaining += run;
-	}
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
-		bool run = argc < 2;
-
-		for (j = 1; j < argc; j++)
-			run |= !strcmp(argv[j], tests[i].name);
-		if (run)
-			harness_run(tests[i].name, tests[i].fn, tests[i].cleanup);
-	}
-	harness_summary(tally->passed, tally->failed);
-	return tally->failed ? 1 : 0;
+	return harness_main(argc, argv, tests, ARRAY_SIZE(tests));
 }

@@ -446,11 +446,7 @@ out:
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-	void (*cleanup)(void);
-} tests[] = {
+static const struct harness_test tests[] = {
 	{ "view_values", test_values, NULL },
 	{ "view_retired_list", test_retired_list, NULL },
 	{ "view_idle_undisturbed", test_idle_undisturbed, NULL },
@@ -466,26 +462,5 @@ static void harness_summary(int passed, int failed)
 
 int main(int argc, char **argv)
 {
-	unsigned int i;
-	int j;
-
-	if (harness_setup())
-		return 1;
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
-		bool run = argc < 2;
-
-		for (j = 1; j < argc; j++)
-			run |= !strcmp(argv[j], tests[i].name);
-		tally->remaining += run;
-	}
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
-		bool run = argc < 2;
-
-		for (j = 1; j < argc; j++)
-			run |= !strcmp(argv[j], tests[i].name);
-		if (run)
-			harness_run(tests[i].name, tests[i].fn, tests[i].cleanup);
-	}
-	harness_summary(tally->passed, tally->failed);
-	return tally->failed ? 1 : 0;
+	return harness_main(argc, argv, tests, ARRAY_SIZE(tests));
 }

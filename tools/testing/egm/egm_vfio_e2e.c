@@ -104,29 +104,6 @@ static const uint64_t fw_retired_pa[] = { 0x30200000ULL, 0x40010000ULL };
 
 /* ---- sysfs, debugfs and the kernel log ---- */
 
-struct faults { long long pte, pmd, pud; };
-
-/* Faults the region of PXM @pxm has served, by leaf size. */
-static int read_faults(unsigned int pxm, struct faults *f)
-{
-	char path[256], buf[256];
-	int n;
-
-	snprintf(path, sizeof(path), DEBUGFS_EGM "/egm%u/faults", pxm);
-	n = read_text(path, buf, sizeof(buf));
-	if (n < 0)
-		return fail("read %s: %s", path, errstr(n));
-	if (sscanf(buf, "pte %lld\npmd %lld\npud %lld\n",
-		   &f->pte, &f->pmd, &f->pud) != 3)
-		return fail("%s: cannot parse \"%s\"", path, buf);
-	return 0;
-}
-
-static long long fault_sum(const struct faults *f)
-{
-	return f->pte + f->pmd + f->pud;
-}
-
 /* The region's state (debugfs: dirty, scrubbing, clean, in_use). */
 static int read_state(unsigned int pxm, char *buf, size_t size)
 {
@@ -963,11 +940,11 @@ static int check_reset_zaps(const char *how, int (*reset)(int fd))
 	p = map_fd(v.fd, r.offset, r.size, MAP_SHARED);
 	CHECK(p != MAP_FAILED, "mmap: %s", errstr(errno));
 	put_word(p, off, tag(off, 30));
-	if (read_faults(EGM1_PXM, &f0))
+	if (read_faults("egm1", &f0))
 		goto fail;
 	CHECK(get_word(p, off) == tag(off, 30), "data read back wrong");
 	put_word(p, off + 8, 1);
-	if (read_faults(EGM1_PXM, &f1))
+	if (read_faults("egm1", &f1))
 		goto fail;
 	CHECK(fault_sum(&f1) == fault_sum(&f0),
 	      "touching a mapped page again faulted (%lld -> %lld)",
@@ -975,7 +952,7 @@ static int check_reset_zaps(const char *how, int (*reset)(int fd))
 	err = reset(v.fd);
 	CHECK(!err, "%s: %s", how, errstr(err));
 	CHECK(get_word(p, off) == tag(off, 30), "data changed across %s", how);
-	if (read_faults(EGM1_PXM, &f2))
+	if (read_faults("egm1", &f2))
 		goto fail;
 	CHECK(fault_sum(&f2) > fault_sum(&f1),
 	      "no fault after %s (%lld faults before and after): the mapping was not zapped",
@@ -2027,19 +2004,6 @@ static void layout_whole_cleanup(void)
 		say("cleanup: layout whole: %s", errstr(err));
 }
 
-/* Faults served by partition @name (debugfs). */
-static long long partition_faults(const char *name)
-{
-	char path[128], buf[256];
-	long long pte, pmd, pud;
-
-	snprintf(path, sizeof(path), DEBUGFS_EGM "/%s/faults", name);
-	if (read_text(path, buf, sizeof(buf)) < 0 ||
-	    sscanf(buf, "pte %lld\npmd %lld\npud %lld\n", &pte, &pmd, &pud) != 3)
-		return -1;
-	return pte + pmd + pud;
-}
-
 /*
  * Split per GPU: each GPU of PXM 1 exposes its own half, both open at
  * once; what one writes the other never sees, and one GPU's resets never
@@ -2051,7 +2015,7 @@ static int test_per_gpu_partitions(void)
 	struct egm_vregion ra = { 0 }, rb = { 0 };
 	struct vfio_dev a = VFIO_DEV_INIT, b = VFIO_DEV_INIT;
 	char *pa = MAP_FAILED, *pb = MAP_FAILED;
-	long long fa, fb;
+	struct faults fa0, fa1, fb0, fb1;
 	int ret = 0, err, i;
 
 	err = write_text(SYSFS_CLASS "/egm1/layout", "per_parent");
@@ -2069,21 +2033,22 @@ static int test_per_gpu_partitions(void)
 	CHECK(get_word(pa, off) == tag(off, 91) && get_word(pb, off) == tag(off, 92),
 	      "%s and %s see each other's memory", GPU_A, GPU_B);
 
-	fa = partition_faults("egm1.1");
-	fb = partition_faults("egm1.2");
-	CHECK(fa >= 0 && fb >= 0, "no faults counter for egm1.1 or egm1.2");
+	CHECK(!read_faults("egm1.1", &fa0) && !read_faults("egm1.2", &fb0),
+	      "%s", failmsg);
 	for (i = 0; i < 10; i++) {
 		err = vfio_reset(a.fd);
 		CHECK(!err, "VFIO_DEVICE_RESET of %s: %s", GPU_A, errstr(err));
 		CHECK(get_word(pb, off) == tag(off, 92), "%s's data changed", GPU_B);
 		CHECK(get_word(pa, off) == tag(off, 91), "%s's data changed", GPU_A);
 	}
-	CHECK(partition_faults("egm1.2") == fb,
+	CHECK(!read_faults("egm1.1", &fa1) && !read_faults("egm1.2", &fb1),
+	      "%s", failmsg);
+	CHECK(fault_sum(&fb1) == fault_sum(&fb0),
 	      "%s's partition took %lld faults during %s's resets", GPU_B,
-	      partition_faults("egm1.2") - fb, GPU_A);
-	CHECK(partition_faults("egm1.1") >= fa + 10,
+	      fault_sum(&fb1) - fault_sum(&fb0), GPU_A);
+	CHECK(fault_sum(&fa1) >= fault_sum(&fa0) + 10,
 	      "%s's partition was not zapped by its resets (%lld faults)", GPU_A,
-	      partition_faults("egm1.1") - fa);
+	      fault_sum(&fa1) - fault_sum(&fa0));
 out:
 	unmap(pa, ra.size);
 	unmap(pb, rb.size);
