@@ -13,6 +13,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/pgtable.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/sizes.h>
@@ -66,6 +67,23 @@ extern struct workqueue_struct *egm_wq;
  */
 #define EGM_CHUNK_SIZE		SZ_2M
 #define EGM_CHUNK_PAGES		(EGM_CHUNK_SIZE >> PAGE_SHIFT)
+
+/*
+ * The largest leaf a mapping of @size bytes can use: PUD_SIZE, PMD_SIZE
+ * or PAGE_SIZE, by what the architecture maps for PFNs and what fits.
+ */
+static inline unsigned long egm_leaf_for_size(u64 size)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	if (size >= PUD_SIZE)
+		return PUD_SIZE;
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	if (size >= PMD_SIZE)
+		return PMD_SIZE;
+#endif
+	return PAGE_SIZE;
+}
 
 /* Leaf sizes a fault can install, for the statistics. */
 enum egm_leaf {

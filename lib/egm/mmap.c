@@ -360,15 +360,7 @@ EXPORT_SYMBOL_IF_KUNIT(egm_partition_mmap);
  */
 unsigned long egm_partition_leaf_size(const struct egm_partition *part)
 {
-#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
-	if (part->size >= PUD_SIZE)
-		return PUD_SIZE;
-#endif
-#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
-	if (part->size >= PMD_SIZE)
-		return PMD_SIZE;
-#endif
-	return PAGE_SIZE;
+	return egm_leaf_for_size(part->size);
 }
 EXPORT_SYMBOL_IF_KUNIT(egm_partition_leaf_size);
 

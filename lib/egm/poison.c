@@ -48,15 +48,7 @@
  */
 static u64 egm_poison_leaf(const struct egm_region *region)
 {
-#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
-	if (region->size >= PUD_SIZE)
-		return PUD_SIZE;
-#endif
-#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
-	if (region->size >= PMD_SIZE)
-		return PMD_SIZE;
-#endif
-	return PAGE_SIZE;
+	return egm_leaf_for_size(region->size);
 }
 
 /*
