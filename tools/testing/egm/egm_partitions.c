@@ -138,6 +138,26 @@ static int split(void)
 	return 0;
 }
 
+/* Split per parent, then a tenant on each half: 0, or fail(). */
+static int open_halves(struct tenant *a, struct tenant *b)
+{
+	int ret = split();
+
+	if (!ret)
+		ret = tenant_open("egm1.1", a);
+	if (!ret)
+		ret = tenant_open("egm1.2", b);
+	return ret;
+}
+
+/* Both tenants leave; when the test passed, wait for the scrub. */
+static int close_halves(struct tenant *a, struct tenant *b, int ret)
+{
+	tenant_close(a);
+	tenant_close(b);
+	return ret ?: wait_clean();
+}
+
 /* Without configuration: one partition, the whole region, /dev/egm1. */
 static int test_whole_by_default(void)
 {
@@ -194,12 +214,9 @@ static int test_two_tenants(void)
 	struct tenant a = TENANT_INIT, b = TENANT_INIT;
 	const uint64_t ta = 0xa1a1a1a100000000ULL, tb = 0xb2b2b2b200000000ULL;
 	long long bad;
-	int ret = split();
+	int ret = 0;
 
-	if (ret)
-		return ret;
-	CHECK(!tenant_open("egm1.1", &a), "%s", failmsg);
-	CHECK(!tenant_open("egm1.2", &b), "%s", failmsg);
+	CHECK(!open_halves(&a, &b), "%s", failmsg);
 	CHECK(a.size == HALF && b.size == HALF,
 	      "sizes %#llx and %#llx, want %#llx each", (unsigned long long)a.size,
 	      (unsigned long long)b.size, HALF);
@@ -229,11 +246,7 @@ static int test_two_tenants(void)
 	say("egm-partitions: two tenants, one restarted: %llu MiB each, every word checked",
 	    (unsigned long long)(HALF >> 20));
 out:
-	tenant_close(&a);
-	tenant_close(&b);
-	if (!ret)
-		ret = wait_clean();
-	return ret;
+	return close_halves(&a, &b, ret);
 }
 
 /*
@@ -288,12 +301,9 @@ static int test_reset_scoped(void)
 	struct tenant a = TENANT_INIT, b = TENANT_INIT;
 	const uint64_t tb = 0xb3b3b3b300000000ULL;
 	long long bad, da, db, worst;
-	int ret = split();
+	int ret = 0;
 
-	if (ret)
-		return ret;
-	CHECK(!tenant_open("egm1.1", &a), "%s", failmsg);
-	CHECK(!tenant_open("egm1.2", &b), "%s", failmsg);
+	CHECK(!open_halves(&a, &b), "%s", failmsg);
 	fill(&b, tb);
 	put_word(a.map, 0, 1);
 	CHECK(!resets_of_a(RESETS, &a, &b, &da, &db, &worst), "%s", failmsg);
@@ -311,11 +321,7 @@ static int test_reset_scoped(void)
 	say("egm-partitions: slowest pass over egm1.2 inside a reset: %lld ms",
 	    worst);
 out:
-	tenant_close(&a);
-	tenant_close(&b);
-	if (!ret)
-		ret = wait_clean();
-	return ret;
+	return close_halves(&a, &b, ret);
 }
 
 /*
@@ -327,14 +333,11 @@ static int test_reset_scoped_control(void)
 {
 	struct tenant a = TENANT_INIT, b = TENANT_INIT;
 	long long da, db, worst;
-	int err, ret = split();
+	int err, ret = 0;
 
-	if (ret)
-		return ret;
 	err = write_text(RESET_SCOPED, "N");
 	CHECK(!err, "write N to " RESET_SCOPED ": %s", errstr(err));
-	CHECK(!tenant_open("egm1.1", &a), "%s", failmsg);
-	CHECK(!tenant_open("egm1.2", &b), "%s", failmsg);
+	CHECK(!open_halves(&a, &b), "%s", failmsg);
 	CHECK(!resets_of_a(CONTROL_RESETS, &a, &b, &da, &db, &worst), "%s",
 	      failmsg);
 	CHECK(db >= CONTROL_RESETS,
@@ -344,11 +347,7 @@ static int test_reset_scoped_control(void)
 	    CONTROL_RESETS, PARENT_A, db);
 out:
 	write_text(RESET_SCOPED, "Y");
-	tenant_close(&a);
-	tenant_close(&b);
-	if (!ret)
-		ret = wait_clean();
-	return ret;
+	return close_halves(&a, &b, ret);
 }
 
 static void scoped_cleanup(void)
